@@ -1,0 +1,128 @@
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * Keeps the docs honest. Run with the JDK alone (single-file source program):
+ *
+ * <pre>
+ *   java tools/DocsCheck.java          # check: exit 1 and say what is stale
+ *   java tools/DocsCheck.java --fix    # rewrite the generated blocks in place
+ * </pre>
+ *
+ * Two kinds of generated block live in docs/*.md:
+ * <ul>
+ *   <li>{@code <!-- stage-diff: OLD NEW -->} ... {@code <!-- /stage-diff -->}: the "What changed" diffstat, exactly
+ *       what {@code tools/stage-diff.sh --stat OLD NEW} prints (OLD may be {@code none});</li>
+ *   <li>{@code <!-- snippet: path/to/File.java#tag -->} ... {@code <!-- /snippet -->}: the code between
+ *       {@code // tag::tag[]} and {@code // end::tag[]} in that file, so an excerpt can never drift from the code.</li>
+ * </ul>
+ */
+public final class DocsCheck {
+
+    private static final Pattern BLOCK = Pattern.compile(
+            "(<!-- (stage-diff|snippet): ([^>]*?) -->\\n)(.*?)(<!-- /\\2 -->)", Pattern.DOTALL);
+
+    public static void main(String[] args) throws Exception {
+        boolean fix = args.length > 0 && args[0].equals("--fix");
+        Path root = Path.of(System.getProperty("user.dir"));
+        Path docs = root.resolve("docs");
+        List<String> problems = new ArrayList<>();
+        int blocks = 0;
+        List<Path> files;
+        try (Stream<Path> s = Files.list(docs)) {
+            files = s.filter(p -> p.toString().endsWith(".md")).sorted().toList();
+        }
+        for (Path file : files) {
+            String text = Files.readString(file, StandardCharsets.UTF_8);
+            Matcher m = BLOCK.matcher(text);
+            StringBuilder out = new StringBuilder();
+            while (m.find()) {
+                blocks++;
+                String kind = m.group(2);
+                String arg = m.group(3).trim();
+                String expected;
+                try {
+                    expected = kind.equals("stage-diff") ? stageDiff(root, arg) : snippet(root, arg);
+                } catch (IllegalStateException e) {
+                    problems.add(root.relativize(file) + ": " + kind + " " + arg + ": " + e.getMessage());
+                    m.appendReplacement(out, Matcher.quoteReplacement(m.group()));
+                    continue;
+                }
+                if (!m.group(4).equals(expected)) {
+                    problems.add(root.relativize(file) + ": " + kind + " " + arg + " is stale");
+                }
+                m.appendReplacement(out, Matcher.quoteReplacement(m.group(1) + expected + m.group(5)));
+            }
+            m.appendTail(out);
+            if (fix && !out.toString().equals(text)) {
+                Files.writeString(file, out.toString(), StandardCharsets.UTF_8);
+            }
+        }
+        if (problems.isEmpty() || fix) {
+            System.out.printf("docs check: %d generated blocks in %d files %s%n", blocks, files.size(),
+                    fix ? "rewritten" : "are current");
+            problems.stream().filter(p -> !p.endsWith("is stale")).forEach(p -> System.out.println("  ! " + p));
+            System.exit(problems.stream().anyMatch(p -> !p.endsWith("is stale")) ? 1 : 0);
+        }
+        problems.forEach(p -> System.out.println("  ! " + p));
+        System.out.println("docs check failed: run `java tools/DocsCheck.java --fix` and commit the result");
+        System.exit(1);
+    }
+
+    private static String stageDiff(Path root, String arg) throws IOException, InterruptedException {
+        String[] stages = arg.split("\\s+");
+        if (stages.length != 2) {
+            throw new IllegalStateException("expected two stage names");
+        }
+        Process p = new ProcessBuilder("bash", root.resolve("tools/stage-diff.sh").toString(), "--stat",
+                stages[0], stages[1]).directory(root.toFile()).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (p.waitFor() != 0) {
+            throw new IllegalStateException("stage-diff.sh failed: " + output.strip());
+        }
+        return "```text\n" + output + "```\n";
+    }
+
+    private static String snippet(Path root, String arg) throws IOException {
+        int hash = arg.lastIndexOf('#');
+        if (hash < 0) {
+            throw new IllegalStateException("expected path#tag");
+        }
+        Path source = root.resolve(arg.substring(0, hash));
+        String tag = arg.substring(hash + 1);
+        if (!Files.isRegularFile(source)) {
+            throw new IllegalStateException("no such file");
+        }
+        List<String> lines = Files.readAllLines(source, StandardCharsets.UTF_8);
+        int start = -1;
+        int end = -1;
+        for (int i = 0; i < lines.size(); i++) {
+            String t = lines.get(i).trim();
+            if (t.equals("// tag::" + tag + "[]")) {
+                start = i + 1;
+            } else if (t.equals("// end::" + tag + "[]") && start >= 0) {
+                end = i;
+                break;
+            }
+        }
+        if (start < 0 || end < 0) {
+            throw new IllegalStateException("no region // tag::" + tag + "[] ... // end::" + tag + "[]");
+        }
+        List<String> region = lines.subList(start, end);
+        int indent = region.stream().filter(l -> !l.isBlank())
+                .mapToInt(l -> l.length() - l.stripLeading().length()).min().orElse(0);
+        StringBuilder body = new StringBuilder();
+        for (String line : region) {
+            body.append(line.isBlank() ? "" : line.substring(indent)).append('\n');
+        }
+        String lang = source.toString().endsWith(".proto") ? "protobuf" : "java";
+        return "```" + lang + "\n" + body + "```\n";
+    }
+}
