@@ -6,9 +6,8 @@ import static org.awaitility.Awaitility.await;
 import com.example.im.testkit.RawSocketClient;
 import java.nio.charset.StandardCharsets;
 import java.util.Random;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Bad input over real sockets, written byte by byte as an attacker or a broken client would. Each test also checks
@@ -16,20 +15,11 @@ import org.junit.jupiter.api.Test;
  */
 class BadInputTest {
 
-    private static ChatServer server;
-
-    @BeforeAll
-    static void startServer() throws InterruptedException {
-        server = ChatServer.start(ServerConfig.forTests());
-    }
-
-    @AfterAll
-    static void stopServer() {
-        server.close();
-    }
+    @RegisterExtension
+    static final RunningServer server = new RunningServer();
 
     private static RawSocketClient loggedIn(String uid) {
-        RawSocketClient client = RawSocketClient.connect(server.localAddress());
+        RawSocketClient client = RawSocketClient.connect(server.address());
         client.writeLine("LOGIN " + uid);
         assertThat(client.readLine()).isEqualTo("OK login " + uid);
         return client;
@@ -66,7 +56,7 @@ class BadInputTest {
                 garbage[i] = (byte) 0xFF; // one line of garbage, so that exactly one reply is owed
             }
         }
-        try (RawSocketClient mallory = RawSocketClient.connect(server.localAddress())) {
+        try (RawSocketClient mallory = RawSocketClient.connect(server.address())) {
             mallory.write(garbage).write(new byte[] {'\n'});
             assertThat(mallory.readLine()).startsWith("ERR bad-input ");
             // The framing is intact, so the connection is still usable.
@@ -78,7 +68,7 @@ class BadInputTest {
 
     @Test
     void anEmptyLineIsAnsweredWithAHint() {
-        try (RawSocketClient client = RawSocketClient.connect(server.localAddress())) {
+        try (RawSocketClient client = RawSocketClient.connect(server.address())) {
             client.writeLine("");
             assertThat(client.readLine()).isEqualTo("ERR bad-input empty line; type HELP for the commands");
         }

@@ -19,26 +19,9 @@ final class ContainerRedis {
                 .withExposedPorts(6379)
                 .waitingFor(Wait.forLogMessage(".*Ready to accept connections.*\\n", 1));
         container.start();
-        return new RedisServerHandle() {
-            @Override
-            public String host() {
-                return container.getHost();
-            }
-
-            @Override
-            public int port() {
-                return container.getMappedPort(6379);
-            }
-
-            @Override
-            public String description() {
-                return "container " + Infra.REDIS_IMAGE + " on " + host() + ":" + port();
-            }
-
-            @Override
-            public void close() {
-                container.stop();
-            }
-        };
+        String host = container.getHost();
+        int port = container.getMappedPort(6379);
+        return new RedisServerHandle(host, port, "container " + Infra.REDIS_IMAGE + " on " + host + ":" + port,
+                container::stop);
     }
 }

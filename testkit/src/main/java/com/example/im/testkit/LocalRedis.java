@@ -59,41 +59,23 @@ final class LocalRedis {
         } catch (IOException e) {
             throw new IllegalStateException("Cannot run " + binary + ": " + e.getMessage() + ". " + INSTALL_ADVICE, e);
         }
-        String version = binary + " (PATH)";
+        String what = "redis-server " + binary + " (PATH)";
         try {
             awaitPong(port, process::isAlive);
         } catch (IllegalStateException e) {
             process.destroyForcibly();
             throw new IllegalStateException(e.getMessage() + " Log: " + readQuietly(log.toPath()), e);
         }
-        return new RedisServerHandle() {
-            @Override
-            public String host() {
-                return "127.0.0.1";
-            }
-
-            @Override
-            public int port() {
-                return port;
-            }
-
-            @Override
-            public String description() {
-                return "redis-server " + version + " on 127.0.0.1:" + port;
-            }
-
-            @Override
-            public void close() {
-                process.destroy();
-                try {
-                    if (!process.waitFor(5, TimeUnit.SECONDS)) {
-                        process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
+        return new RedisServerHandle("127.0.0.1", port, what + " on 127.0.0.1:" + port, () -> {
+            process.destroy();
+            try {
+                if (!process.waitFor(5, TimeUnit.SECONDS)) {
+                    process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
                 }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
-        };
+        });
     }
 
     static RedisServerHandle startEmbedded(int port) {
@@ -107,31 +89,13 @@ final class LocalRedis {
                     + "on port " + port + " (" + e + "). " + INSTALL_ADVICE, e);
         }
         awaitPong(port, server::isActive);
-        return new RedisServerHandle() {
-            @Override
-            public String host() {
-                return "127.0.0.1";
+        return new RedisServerHandle("127.0.0.1", port, "embedded-redis binary on 127.0.0.1:" + port, () -> {
+            try {
+                server.stop();
+            } catch (IOException e) {
+                throw new IllegalStateException("embedded Redis did not stop", e);
             }
-
-            @Override
-            public int port() {
-                return port;
-            }
-
-            @Override
-            public String description() {
-                return "embedded-redis binary on 127.0.0.1:" + port;
-            }
-
-            @Override
-            public void close() {
-                try {
-                    server.stop();
-                } catch (IOException e) {
-                    throw new IllegalStateException("embedded Redis did not stop", e);
-                }
-            }
-        };
+        });
     }
 
     /** Waits for "+PONG" on a raw socket: the server is accepting commands, not just listening. */

@@ -1,15 +1,15 @@
 package com.example.im.testkit;
 
-/** A running Redis server that a test may connect to. */
-interface RedisServerHandle extends AutoCloseable {
-
-    String host();
-
-    int port();
-
-    /** A short description for logs, e.g. "redis-server 7.0.15 (PATH)". */
-    String description();
+/**
+ * A running Redis server that a test may connect to.
+ *
+ * @param description for logs, e.g. "redis-server (PATH) on 127.0.0.1:41234"
+ * @param stopper     stops the server and returns when it is gone
+ */
+record RedisServerHandle(String host, int port, String description, Runnable stopper) implements AutoCloseable {
 
     @Override
-    void close();
+    public void close() {
+        stopper.run();
+    }
 }
