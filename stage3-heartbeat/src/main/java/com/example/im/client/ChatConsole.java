@@ -1,0 +1,148 @@
+package com.example.im.client;
+
+import com.example.im.config.Flags;
+import com.example.im.protocol.ChatMessage;
+import com.example.im.protocol.Command;
+import com.example.im.protocol.CommandParser;
+import com.example.im.protocol.Envelope;
+import com.example.im.protocol.ProtocolException;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * The interactive terminal client: it reads the same commands as stage 1 (plus GROUP), turns them into protobuf
+ * frames and prints every frame the server sends as one readable line (docs/02-protobuf.md, "The console"); since stage 3 it also shows the link going down and coming back.
+ *
+ * <pre>java -cp stage3-heartbeat/target/stage3-heartbeat.jar com.example.im.client.ChatConsole --port 7001</pre>
+ */
+public final class ChatConsole {
+
+    private static final String USAGE = "usage: ChatConsole [--host 127.0.0.1] [--port 7001] [--ping-interval-ms 5000]"
+            + " [--reader-idle-ms 15000] [--backoff-max-ms 30000]";
+    static final String HELP = "commands: LOGIN <uid> | SEND <to_uid> <text> | GROUP <uid>,<uid>,... <text> | WHO"
+            + " | HELP | QUIT";
+
+    private ChatConsole() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        ClientConfig config;
+        try {
+            Flags flags = Flags.parse(args, ClientConfig.FLAGS);
+            if (flags.help()) {
+                System.out.println(USAGE);
+                return;
+            }
+            config = ClientConfig.fromFlags(flags);
+        } catch (IllegalArgumentException e) {
+            System.err.println("error: " + e.getMessage());
+            System.err.println(USAGE);
+            System.exit(2);
+            return;
+        }
+
+        CountDownLatch closed = new CountDownLatch(1);
+        ChatClient client;
+        try {
+            client = ChatClient.connect(config, new ChatClient.Listener() {
+                @Override
+                public void onFrame(Envelope frame) {
+                    System.out.println(describe(frame));
+                }
+
+                @Override
+                public void onConnectionEvent(String what) {
+                    System.out.println("(" + what + ")");
+                }
+
+                @Override
+                public void onClose() {
+                    System.out.println("(connection closed)");
+                    closed.countDown();
+                }
+            });
+        } catch (Exception e) {
+            System.err.println("cannot connect to " + config.host() + ":" + config.port() + ": " + e.getMessage()
+                    + "\nIs the server running? (java -jar stage3-heartbeat/target/stage3-heartbeat.jar)");
+            System.exit(1);
+            return;
+        }
+        System.out.println("connected to " + config.host() + ":" + config.port() + ". Type LOGIN <uid>, then SEND <to_uid> <text>; "
+                + "HELP lists the commands, QUIT or Ctrl-D leaves.");
+
+        Thread stdin = new Thread(() -> {
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = in.readLine()) != null) {
+                    if (!line.isEmpty() && !run(client, line)) {
+                        break;
+                    }
+                }
+                client.close();
+            } catch (Exception e) {
+                System.err.println("stdin: " + e.getMessage());
+                closed.countDown();
+            }
+        }, "stdin");
+        stdin.setDaemon(true);
+        stdin.start();
+
+        closed.await();
+        client.close();
+    }
+
+    /** Runs one typed line; false when the user asked to quit. */
+    static boolean run(ChatClient client, String line) {
+        Command command;
+        try {
+            command = CommandParser.parse(line);
+        } catch (ProtocolException e) {
+            System.out.println("! " + e.getMessage()); // a typing error never reaches the server
+            return true;
+        }
+        boolean accepted = true;
+        if (command instanceof Command.Login login) {
+            accepted = client.login(login.uid());
+        } else if (command instanceof Command.Send send) {
+            accepted = client.send(send.toUid(), send.text());
+        } else if (command instanceof Command.Group group) {
+            accepted = client.sendGroup(group.toUids(), group.text());
+        } else if (command instanceof Command.Who) {
+            accepted = client.who();
+        } else if (command instanceof Command.Help) {
+            System.out.println(HELP);
+        } else if (command instanceof Command.Quit) {
+            return false;
+        }
+        if (!accepted) {
+            System.out.println("! not sent: the client is reconnecting and its queue is full, or it is closed");
+        }
+        return true;
+    }
+
+    // tag::describe[]
+    /** One readable line per frame, in the spirit of stage 1's text replies. */
+    static String describe(Envelope frame) {
+        return switch (frame.getBodyCase()) {
+            case LOGIN_ACK -> "OK login " + frame.getLoginAck().getUid();
+            case SEND_ACK -> "OK sent " + frame.getSendAck().getMsgId() + " to "
+                    + String.join(",", frame.getSendAck().getSentUidsList())
+                    + (frame.getSendAck().getOfflineUidsCount() == 0 ? ""
+                            : " (offline: " + String.join(",", frame.getSendAck().getOfflineUidsList()) + ")");
+            case CHAT -> {
+                ChatMessage m = frame.getChat();
+                String to = m.getToUidListCount() == 0 ? "" : " -> [" + String.join(",", m.getToUidListList()) + "]";
+                yield "MSG " + m.getFromUid() + to + ": " + m.getContent();
+            }
+            case ERROR -> "ERR " + frame.getError().getCode().name().toLowerCase(Locale.ROOT).replace('_', '-')
+                    + " " + frame.getError().getText();
+            case WHO_REPLY -> "OK who " + frame.getWhoReply().getCount() + " "
+                    + String.join(" ", frame.getWhoReply().getUidsList());
+            default -> "? " + frame.getBodyCase();
+        };
+    }
+    // end::describe[]
+}
