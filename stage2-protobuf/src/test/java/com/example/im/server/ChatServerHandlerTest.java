@@ -10,6 +10,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -27,8 +28,12 @@ class ChatServerHandlerTest {
     private final ChatServerInitializer initializer = new ChatServerInitializer(sessions,
             new ServerConfig("127.0.0.1", 0, MAX_FRAME, MAX_GROUP), new MessageIds());
 
+    private final List<EmbeddedChannel> channels = new ArrayList<>();
+
     private EmbeddedChannel connection() {
-        return new EmbeddedChannel(initializer);
+        EmbeddedChannel ch = new EmbeddedChannel(initializer);
+        channels.add(ch);
+        return ch;
     }
 
     /** varint32 length + protobuf bytes, as a client writes them. */
@@ -79,8 +84,11 @@ class ChatServerHandlerTest {
     }
 
     @AfterEach
-    void noLeakedSessions() {
+    void noLeakedSessionsOrBuffers() {
+        // Every test closes its channels; a session left behind would be a leak.
         assertThat(sessions.size()).isZero();
+        // Frames a test did not read are still buffers: release them (the leak detector watches).
+        channels.forEach(EmbeddedChannel::finishAndReleaseAll);
     }
 
     @Test

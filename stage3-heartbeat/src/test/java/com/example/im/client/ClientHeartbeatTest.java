@@ -6,7 +6,10 @@ import com.example.im.protocol.Envelope;
 import com.example.im.protocol.Pong;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.timeout.IdleStateHandler;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** The client's half of the heartbeat on a controlled clock ({@link EmbeddedChannel#advanceTimeBy}). */
@@ -15,10 +18,18 @@ class ClientHeartbeatTest {
     private static final long PING_MS = 5_000;
     private static final long READER_IDLE_MS = 15_000;
 
-    private static EmbeddedChannel client() {
+    private final List<EmbeddedChannel> channels = new ArrayList<>();
+
+    @AfterEach
+    void releaseUnreadFrames() {
+        channels.forEach(EmbeddedChannel::finishAndReleaseAll);
+    }
+
+    private EmbeddedChannel client() {
         EmbeddedChannel ch = EmbeddedChannel.builder().handlers(
                 new IdleStateHandler(READER_IDLE_MS, PING_MS, 0, TimeUnit.MILLISECONDS),
                 new ClientHeartbeatHandler(READER_IDLE_MS)).build();
+        channels.add(ch);
         ch.freezeTime();
         return ch;
     }

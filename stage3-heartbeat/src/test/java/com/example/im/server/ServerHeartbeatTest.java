@@ -8,7 +8,10 @@ import com.example.im.protocol.Ping;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.embedded.EmbeddedChannel;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -22,8 +25,16 @@ class ServerHeartbeatTest {
     private final ChatServerInitializer initializer = new ChatServerInitializer(sessions,
             ServerConfig.forTests().withReaderIdleMillis(READER_IDLE_MS), new MessageIds());
 
+    private final List<EmbeddedChannel> channels = new ArrayList<>();
+
+    @AfterEach
+    void releaseUnreadFrames() {
+        channels.forEach(EmbeddedChannel::finishAndReleaseAll);
+    }
+
     private EmbeddedChannel loggedIn(String uid) {
         EmbeddedChannel ch = EmbeddedChannel.builder().handlers(initializer).build();
+        channels.add(ch);
         ch.freezeTime();
         ch.writeInbound(ChatServerHandlerTest.frame(Envelope.newBuilder().setLogin(Login.newBuilder().setUid(uid))
                 .build()));
