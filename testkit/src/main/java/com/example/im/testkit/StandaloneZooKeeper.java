@@ -1,0 +1,34 @@
+package com.example.im.testkit;
+
+import org.apache.curator.test.InstanceSpec;
+import org.apache.curator.test.TestingServer;
+
+/**
+ * A real ZooKeeper on 127.0.0.1 for trying the cluster stages by hand, when no ZooKeeper is installed:
+ *
+ * <pre>./mvnw -q -pl testkit compile exec:java                         # 127.0.0.1:2181
+ * ./mvnw -q -pl testkit compile exec:java -Dexec.args="--port 2182"</pre>
+ *
+ * Its data lives in a temporary directory and is gone when it stops (Ctrl-C).
+ */
+public final class StandaloneZooKeeper {
+
+    private StandaloneZooKeeper() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int port = 2181;
+        if (args.length == 2 && args[0].equals("--port")) {
+            port = Integer.parseInt(args[1]);
+        } else if (args.length != 0) {
+            System.err.println("usage: StandaloneZooKeeper [--port 2181]");
+            System.exit(2);
+        }
+        InstanceSpec spec = new InstanceSpec(null, port, -1, -1, true, -1, -1, -1, null, "127.0.0.1");
+        try (TestingServer server = new TestingServer(spec, true)) {
+            System.out.println("ZooKeeper " + org.apache.zookeeper.Version.getFullVersion().split("-")[0]
+                    + " on " + server.getConnectString() + " (Ctrl-C stops it)");
+            Thread.currentThread().join();
+        }
+    }
+}
