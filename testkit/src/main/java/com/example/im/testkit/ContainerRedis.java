@@ -1,5 +1,8 @@
 package com.example.im.testkit;
 
+import com.github.dockerjava.api.model.ExposedPort;
+import com.github.dockerjava.api.model.PortBinding;
+import com.github.dockerjava.api.model.Ports;
 import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.containers.wait.strategy.Wait;
 import org.testcontainers.utility.DockerImageName;
@@ -11,16 +14,26 @@ final class ContainerRedis {
     }
 
     static RedisServerHandle start() {
+        return startOn(FreePorts.next());
+    }
+
+    /**
+     * A Redis container published on 127.0.0.1:{@code hostPort} (a fixed binding rather than a random mapping, so a
+     * restarted server keeps its address as a restarted Redis host would).
+     */
+    static RedisServerHandle startOn(int hostPort) {
         if (!Infra.dockerAvailable()) {
             throw new IllegalStateException(Infra.noDockerAdvice("Redis"));
         }
         GenericContainer<?> container = new GenericContainer<>(DockerImageName.parse(Infra.REDIS_IMAGE))
                 .withCommand("redis-server", "--save", "", "--appendonly", "no")
                 .withExposedPorts(6379)
+                .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig().withPortBindings(new PortBinding(
+                        Ports.Binding.bindIpAndPort("127.0.0.1", hostPort), new ExposedPort(6379))))
                 .waitingFor(Wait.forLogMessage(".*Ready to accept connections.*\\n", 1));
         container.start();
-        String host = container.getHost();
-        int port = container.getMappedPort(6379);
+        String host = "127.0.0.1";
+        int port = hostPort;
         return new RedisServerHandle(host, port, "container " + Infra.REDIS_IMAGE + " on " + host + ":" + port,
                 container::stop);
     }

@@ -32,18 +32,22 @@ final class LocalRedis {
     }
 
     static RedisServerHandle start() {
-        Optional<Path> onPath = findOnPath("redis-server");
         IllegalStateException failure = null;
         // A free port can be taken by someone else between our probe and Redis's bind: try a few.
         for (int attempt = 0; attempt < 3; attempt++) {
-            int port = FreePorts.next();
             try {
-                return onPath.isPresent() ? startProcess(onPath.get(), port) : startEmbedded(port);
+                return startOn(FreePorts.next());
             } catch (IllegalStateException e) {
                 failure = e;
             }
         }
         throw failure;
+    }
+
+    /** A Redis on {@code port} (a restart uses the port the stopped server had). */
+    static RedisServerHandle startOn(int port) {
+        Optional<Path> onPath = findOnPath("redis-server");
+        return onPath.isPresent() ? startProcess(onPath.get(), port) : startEmbedded(port);
     }
 
     private static RedisServerHandle startProcess(Path binary, int port) {

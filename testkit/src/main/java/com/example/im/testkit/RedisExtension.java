@@ -20,7 +20,9 @@ public final class RedisExtension extends ServerExtension {
     private static final Logger log = LoggerFactory.getLogger(RedisExtension.class);
 
     private final Infra.Backend requested;
+    private Infra.Backend backend;
     private RedisServerHandle server;
+    private int port;
 
     public RedisExtension() {
         this(null);
@@ -33,9 +35,29 @@ public final class RedisExtension extends ServerExtension {
 
     @Override
     protected void start() {
-        Infra.Backend backend = requested != null ? requested : Infra.backend();
+        backend = requested != null ? requested : Infra.backend();
         server = backend == Infra.Backend.CONTAINERS ? ContainerRedis.start() : LocalRedis.start();
+        port = server.port();
         log.info("Redis ready: {}", server.description());
+    }
+
+    /** Stops the server, as a crashed or restarting Redis would be; its address stays reserved for a restart. */
+    public void stopServer() {
+        if (server == null) {
+            throw new IllegalStateException("Redis is not running");
+        }
+        server.close();
+        server = null;
+        log.info("Redis on port {} stopped", port);
+    }
+
+    /** Starts an empty Redis (no persistence) on the address the stopped one had. */
+    public void restartServer() {
+        if (server != null) {
+            throw new IllegalStateException("Redis is running; stop it first");
+        }
+        server = backend == Infra.Backend.CONTAINERS ? ContainerRedis.startOn(port) : LocalRedis.startOn(port);
+        log.info("Redis restarted: {}", server.description());
     }
 
     @Override
@@ -47,11 +69,15 @@ public final class RedisExtension extends ServerExtension {
     }
 
     public String host() {
-        return running().host();
+        return "127.0.0.1";
     }
 
+    /** The port, also while the server is stopped (clients keep dialing it). */
     public int port() {
-        return running().port();
+        if (port == 0) {
+            throw new IllegalStateException("Redis was never started: register the extension with @RegisterExtension");
+        }
+        return port;
     }
 
     /** {@code redis://host:port}, the form Jedis and our nodes' flags take. */
@@ -59,10 +85,4 @@ public final class RedisExtension extends ServerExtension {
         return "redis://" + host() + ":" + port();
     }
 
-    private RedisServerHandle running() {
-        if (server == null) {
-            throw new IllegalStateException("Redis is not running: register the extension with @RegisterExtension");
-        }
-        return server;
-    }
 }

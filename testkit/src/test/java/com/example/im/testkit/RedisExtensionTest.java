@@ -1,11 +1,13 @@
 package com.example.im.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.exceptions.JedisConnectionException;
 
 class RedisExtensionTest {
 
@@ -21,6 +23,23 @@ class RedisExtensionTest {
             // Persistence is off: tests never write dump files or AOF logs.
             assertThat(jedis.configGet("save").values()).containsExactly("");
             assertThat(jedis.configGet("appendonly").values()).containsExactly("no");
+        }
+    }
+
+    @Test
+    void aServerCanBeStoppedAndRestartedEmptyOnTheSamePort() {
+        RedisExtension own = new RedisExtension(Infra.Backend.LOCAL);
+        own.start();
+        try (RedisClient jedis = RedisClient.create(own.host(), own.port())) {
+            jedis.set("k", "v");
+            own.stopServer();
+            assertThatThrownBy(jedis::ping).isInstanceOf(JedisConnectionException.class);
+            own.restartServer();
+            // The pool reconnects by itself; nothing survived (no persistence), as after a Redis crash.
+            assertThat(jedis.ping()).isEqualTo("PONG");
+            assertThat(jedis.get("k")).isNull();
+        } finally {
+            own.stop();
         }
     }
 
