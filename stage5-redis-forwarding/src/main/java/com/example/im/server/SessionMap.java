@@ -1,0 +1,49 @@
+package com.example.im.server;
+
+import io.netty.channel.Channel;
+import io.netty.util.AttributeKey;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The article's SessionMap: which connection each logged-in uid is on. One per server; read and written from every
+ * event-loop thread, hence the concurrent map (docs/01-single-node.md, "The SessionMap").
+ */
+public final class SessionMap {
+
+    /** The session id of a logged-in connection, as stored in Redis (docs/05-redis-forwarding.md). */
+    public static final AttributeKey<String> SESSION_ID = AttributeKey.valueOf("im.session-id");
+
+    private final ConcurrentHashMap<String, Channel> channels = new ConcurrentHashMap<>();
+
+    // tag::bind[]
+    /**
+     * Makes {@code channel} the session of {@code uid} and returns the channel it replaced, if any: the newest login
+     * wins, and the caller tells the old connection why it is being closed.
+     */
+    public Channel bind(String uid, Channel channel) {
+        return channels.put(uid, channel);
+    }
+
+    /**
+     * Removes the session of {@code uid} only if it is still {@code channel}. When a kicked connection closes, its
+     * uid already belongs to the newer connection, and an unconditional remove would log the new one out.
+     */
+    public boolean remove(String uid, Channel channel) {
+        return channels.remove(uid, channel);
+    }
+    // end::bind[]
+
+    /** The channel of {@code uid}, or null when the user is not logged in here. */
+    public Channel find(String uid) {
+        return channels.get(uid);
+    }
+
+    public Set<String> uids() {
+        return Set.copyOf(channels.keySet());
+    }
+
+    public int size() {
+        return channels.size();
+    }
+}
