@@ -1,0 +1,37 @@
+package com.example.im.registry;
+
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.ExponentialBackoffRetry;
+
+/** The ZooKeeper layout and client settings shared by nodes and clients (docs/04-zk-cluster.md). */
+public final class Registry {
+
+    /** Parent of every node's ephemeral znode. */
+    public static final String SERVERS_PATH = "/im/servers";
+
+    private Registry() {
+    }
+
+    public static String nodePath(String nodeId) {
+        return SERVERS_PATH + "/" + nodeId;
+    }
+
+    // tag::curator[]
+    /**
+     * A started Curator client. The session timeout decides how long the znode of a node that died without closing
+     * (kill -9, power cut) stays visible: ZooKeeper deletes an ephemeral znode only when its session expires.
+     */
+    public static CuratorFramework curator(String connectString, int sessionTimeoutMillis) {
+        CuratorFramework client = CuratorFrameworkFactory.builder()
+                .connectString(connectString)
+                .sessionTimeoutMs(sessionTimeoutMillis)
+                .connectionTimeoutMs(5_000)
+                // Each operation retries for ~30 s in total; recipes such as PersistentNode keep going after that.
+                .retryPolicy(new ExponentialBackoffRetry(200, 10, 5_000))
+                .build();
+        client.start();
+        return client;
+    }
+    // end::curator[]
+}

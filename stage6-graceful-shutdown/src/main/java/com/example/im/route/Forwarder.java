@@ -1,0 +1,186 @@
+package com.example.im.route;
+
+import com.example.im.protocol.ChatMessage;
+import com.example.im.protocol.Delivery;
+import com.example.im.protocol.InboxEntry;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import redis.clients.jedis.AbstractPipeline;
+import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.params.XAddParams;
+
+/**
+ * Carries messages to users on other nodes, in batches (docs/05-redis-forwarding.md, "Batching"). Event-loop
+ * threads hand it requests and go on; its own thread takes everything queued, looks up all the recipients' sessions
+ * in one MGET, and pushes one inbox entry per target node (not per recipient) in one pipelined round trip. Under load
+ * a batch holds hundreds of messages, so the Redis hop costs two round trips per batch, not per message.
+ */
+public final class Forwarder implements AutoCloseable {
+
+    /**
+     * What became of a routed message: {@code queued} users were pushed to their node's inbox, {@code offline} have
+     * no session anywhere; or {@code failure} when Redis could not be reached (then nothing was queued).
+     */
+    public record Outcome(Set<String> queued, Set<String> offline, RuntimeException failure) {
+    }
+
+    private sealed interface Request {
+    }
+
+    private record Route(ChatMessage message, List<String> uids, Consumer<Outcome> done) implements Request {
+    }
+
+    private record Push(String nodeId, InboxEntry entry) implements Request {
+    }
+
+    static final int MAX_BATCH = 512;
+    private static final Logger log = LoggerFactory.getLogger(Forwarder.class);
+
+    private final UnifiedJedis redis;
+    private final SessionStore sessions;
+    private final BlockingQueue<Request> queue = new LinkedBlockingQueue<>();
+    private final Thread thread;
+    private volatile boolean running = true;
+    private volatile long lastFailureLog;
+
+    public Forwarder(UnifiedJedis redis, SessionStore sessions) {
+        this.redis = redis;
+        this.sessions = sessions;
+        this.thread = new Thread(this::run, "im-forwarder");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    /** Routes {@code message} to {@code uids} (none of them on this node); {@code done} runs on the forwarder thread. */
+    public void route(ChatMessage message, List<String> uids, Consumer<Outcome> done) {
+        queue.add(new Route(message, List.copyOf(uids), done));
+    }
+
+    /** Pushes {@code entry} to the inbox of {@code nodeId}, best effort (kicks). */
+    public void push(String nodeId, InboxEntry entry) {
+        queue.add(new Push(nodeId, entry));
+    }
+
+    private void run() {
+        List<Request> batch = new ArrayList<>(MAX_BATCH);
+        while (running) {
+            try {
+                Request first = queue.poll(200, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    continue;
+                }
+                batch.add(first);
+                queue.drainTo(batch, MAX_BATCH - 1);
+                forward(batch);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (RuntimeException e) {
+                fail(batch, e);
+            } finally {
+                batch.clear();
+            }
+        }
+    }
+
+    // tag::forward[]
+    private void forward(List<Request> batch) {
+        // Round trip 1: where is everybody? One MGET for every recipient of every message in the batch.
+        Set<String> uids = new LinkedHashSet<>();
+        batch.forEach(r -> {
+            if (r instanceof Route route) {
+                uids.addAll(route.uids());
+            }
+        });
+        Map<String, SessionRef> owners = sessions.lookup(uids);
+
+        // Round trip 2: one XADD per (message, target node), all pipelined.
+        long now = System.currentTimeMillis();
+        List<Outcome> outcomes = new ArrayList<>();
+        try (AbstractPipeline pipeline = redis.pipelined()) {
+            for (Request request : batch) {
+                if (request instanceof Push push) {
+                    xadd(pipeline, push.nodeId(), push.entry());
+                    outcomes.add(null);
+                    continue;
+                }
+                Route route = (Route) request;
+                Map<String, List<String>> byNode = new LinkedHashMap<>();
+                Set<String> queued = new LinkedHashSet<>();
+                Set<String> offline = new LinkedHashSet<>();
+                for (String uid : route.uids()) {
+                    SessionRef owner = owners.get(uid);
+                    if (owner == null) {
+                        offline.add(uid);
+                    } else {
+                        byNode.computeIfAbsent(owner.nodeId(), n -> new ArrayList<>()).add(uid);
+                        queued.add(uid);
+                    }
+                }
+                byNode.forEach((nodeId, members) -> xadd(pipeline, nodeId, InboxEntry.newBuilder()
+                        .setDelivery(Delivery.newBuilder().setMessage(route.message()).addAllToUids(members))
+                        .setFirstQueuedAt(now).build()));
+                outcomes.add(new Outcome(queued, offline, null));
+            }
+            pipeline.sync();
+        }
+        for (int i = 0; i < batch.size(); i++) {
+            if (batch.get(i) instanceof Route route) {
+                complete(route, outcomes.get(i));
+            }
+        }
+    }
+    // end::forward[]
+
+    private static void complete(Route route, Outcome outcome) {
+        try {
+            route.done().accept(outcome);
+        } catch (RuntimeException e) {
+            log.warn("a routing callback failed", e);
+        }
+    }
+
+    static void xadd(AbstractPipeline pipeline, String nodeId, InboxEntry entry) {
+        pipeline.xadd(RedisKeys.inbox(nodeId).getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                XAddParams.xAddParams(), Map.of(RedisKeys.FIELD, entry.toByteArray()));
+    }
+
+    private void fail(List<Request> batch, RuntimeException e) {
+        long now = System.currentTimeMillis();
+        if (now - lastFailureLog > 5_000) { // one line per outage, not one per message
+            log.warn("cannot reach Redis to forward {} request(s): {}", batch.size(), e.toString());
+            lastFailureLog = now;
+        }
+        for (Request request : batch) {
+            if (request instanceof Route route) {
+                complete(route, new Outcome(Set.of(), Set.of(), e));
+            }
+        }
+    }
+
+    /** Requests not yet taken by the forwarder thread (metrics, tests). */
+    public int backlog() {
+        return queue.size();
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        thread.interrupt();
+        try {
+            thread.join(2_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,56 @@
+package com.example.im.server;
+
+import com.example.im.protocol.Envelope;
+import com.example.im.protocol.Varint32FrameDecoder;
+import com.example.im.route.RedisRouting;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.protobuf.ProtobufDecoder;
+import io.netty.handler.codec.protobuf.ProtobufEncoder;
+import io.netty.handler.codec.protobuf.ProtobufVarint32LengthFieldPrepender;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * The pipeline of every accepted connection (docs/03-heartbeat.md, "The pipeline"). Typed as
+ * {@code ChannelInitializer<Channel>} so that handler tests can install the very same pipeline on an
+ * {@code EmbeddedChannel}.
+ */
+public final class ChatServerInitializer extends ChannelInitializer<Channel> {
+
+    private final SessionMap sessions;
+    private final ServerConfig config;
+    private final MessageIds ids;
+    private final Supplier<RedisRouting> routing;
+
+    /**
+     * {@code routing} gives null for a node without Redis (single-node tests, stage 4 behaviour). A supplier, because
+     * the node creates its routing once the port is bound: the node id may contain the port.
+     */
+    public ChatServerInitializer(SessionMap sessions, ServerConfig config, MessageIds ids,
+                                 Supplier<RedisRouting> routing) {
+        this.sessions = sessions;
+        this.config = config;
+        this.ids = ids;
+        this.routing = routing;
+    }
+
+    // tag::pipeline[]
+    @Override
+    protected void initChannel(Channel ch) {
+        ChannelPipeline p = ch.pipeline();
+        // Inbound: bytes -> one frame per varint32 length prefix (at most maxFrameLength bytes) -> Envelope.
+        p.addLast("framer", new Varint32FrameDecoder(config.maxFrameLength()));
+        p.addLast("decoder", new ProtobufDecoder(Envelope.getDefaultInstance()));
+        // After the decoder, so only whole frames count as signs of life: a client trickling one byte a minute
+        // of a frame that never completes is still dead to us.
+        p.addLast("idle", new IdleStateHandler(config.readerIdleMillis(), 0, 0, TimeUnit.MILLISECONDS));
+        // Outbound (runs bottom-up): Envelope -> protobuf bytes -> the same bytes behind their varint32 length.
+        p.addLast("prepender", new ProtobufVarint32LengthFieldPrepender());
+        p.addLast("encoder", new ProtobufEncoder());
+        p.addLast("handler", new ChatServerHandler(sessions, config, ids, routing.get()));
+    }
+    // end::pipeline[]
+}

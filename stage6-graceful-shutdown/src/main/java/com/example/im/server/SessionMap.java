@@ -1,0 +1,101 @@
+package com.example.im.server;
+
+import io.netty.channel.Channel;
+import com.example.im.protocol.Envelope;
+import io.netty.util.AttributeKey;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * The article's SessionMap: which connection each logged-in uid is on. One per server; read and written from every
+ * event-loop thread, hence the concurrent map (docs/01-single-node.md, "The SessionMap").
+ */
+public final class SessionMap {
+
+    /** The session id of a logged-in connection, as stored in Redis (docs/05-redis-forwarding.md). */
+    public static final AttributeKey<String> SESSION_ID = AttributeKey.valueOf("im.session-id");
+
+    private final ConcurrentHashMap<String, Channel> channels = new ConcurrentHashMap<>();
+
+    // tag::bind[]
+    /**
+     * Makes {@code channel} the session of {@code uid} and returns the channel it replaced, if any: the newest login
+     * wins, and the caller tells the old connection why it is being closed.
+     */
+    public Channel bind(String uid, Channel channel) {
+        return channels.put(uid, channel);
+    }
+
+    /**
+     * Removes the session of {@code uid} only if it is still {@code channel}. When a kicked connection closes, its
+     * uid already belongs to the newer connection, and an unconditional remove would log the new one out.
+     */
+    public boolean remove(String uid, Channel channel) {
+        return channels.remove(uid, channel);
+    }
+    // end::bind[]
+
+    // tag::gate[]
+    /**
+     * Local delivery, guarded: once {@link #closeForDelivery()} has run (a shutdown is under way), nothing more is
+     * written to local connections — a message written after the go-away frame would be lost with the connection.
+     * The read lock makes "check, then write" one step against the shutdown's write lock: every write that got in
+     * before the gate closed is queued on its connection ahead of the go-away frame.
+     */
+    private final ReentrantReadWriteLock gate = new ReentrantReadWriteLock();
+    private volatile boolean closedForDelivery;
+
+    /** Writes {@code frame} to each of {@code uids} connected here (encoded once); returns the uids that are not. */
+    public List<String> deliver(List<String> uids, Envelope frame) {
+        List<Channel> targets = new ArrayList<>();
+        List<String> missing = new ArrayList<>();
+        gate.readLock().lock();
+        try {
+            for (String uid : uids) {
+                Channel channel = closedForDelivery ? null : channels.get(uid);
+                if (channel == null) {
+                    missing.add(uid);
+                } else {
+                    targets.add(channel);
+                }
+            }
+            if (!targets.isEmpty()) {
+                Fanout.write(targets, frame);
+            }
+        } finally {
+            gate.readLock().unlock();
+        }
+        return missing;
+    }
+
+    /** From now on {@link #deliver} delivers nothing; returns once no delivery is in progress. */
+    public void closeForDelivery() {
+        gate.writeLock().lock();
+        try {
+            closedForDelivery = true;
+        } finally {
+            gate.writeLock().unlock();
+        }
+    }
+
+    public boolean isClosedForDelivery() {
+        return closedForDelivery;
+    }
+    // end::gate[]
+
+    /** The channel of {@code uid}, or null when the user is not logged in here. */
+    public Channel find(String uid) {
+        return channels.get(uid);
+    }
+
+    public Set<String> uids() {
+        return Set.copyOf(channels.keySet());
+    }
+
+    public int size() {
+        return channels.size();
+    }
+}

@@ -1,0 +1,65 @@
+package com.example.im.route;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.example.im.server.ChatServer;
+import com.example.im.testkit.RedisExtension;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.resps.StreamPendingSummary;
+
+/** The inbox survives a crash between reading a message and delivering it. */
+class ReliableInboxTest {
+
+    @RegisterExtension
+    static final RedisExtension redis = new RedisExtension();
+
+    private Nodes nodes;
+
+    @BeforeEach
+    void setUp() {
+        nodes = new Nodes(redis.uri(), 30_000);
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        nodes.close();
+    }
+
+    @Test
+    void aMessageReadButNotDeliveredBeforeACrashIsDeliveredOnceAfterTheRestart() throws Exception {
+        ChatServer a = nodes.start();
+        ChatServer b = nodes.start("node-b");
+        RedisClient inspect = nodes.redis();
+        Nodes.User alice = nodes.login(a, "alice");
+        nodes.login(b, "bob");
+
+        // Test-only hook: B's consumer stops right after its next read, before delivering, as if killed there.
+        b.routing().inbox().crashAfterNextRead();
+        alice.send("bob", "survive the crash");
+        await().until(() -> pending(inspect) == 1);
+        b.halt();
+
+        // B comes back under the same node id: same inbox, same consumer name. bob reconnects to it.
+        ChatServer b2 = nodes.start("node-b");
+        Nodes.User bob = nodes.login(b2, "bob");
+
+        await().atMost(Duration.ofSeconds(15)).until(() -> bob.received("survive the crash"));
+        await().until(() -> pending(inspect) == 0);
+        // Once: a later message arrives, and still only one copy of the first.
+        alice.send("bob", "and after");
+        await().until(() -> bob.received("and after"));
+        assertThat(bob.copiesOf("survive the crash")).isEqualTo(1);
+        assertThat(inspect.xlen(RedisKeys.inbox("node-b"))).as("acknowledged entries are deleted").isZero();
+    }
+
+    private static long pending(RedisClient inspect) {
+        StreamPendingSummary summary = inspect.xpending(RedisKeys.inbox("node-b"), RedisKeys.GROUP);
+        return summary.getTotal();
+    }
+}

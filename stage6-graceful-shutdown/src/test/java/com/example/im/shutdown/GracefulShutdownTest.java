@@ -1,0 +1,84 @@
+package com.example.im.shutdown;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.example.im.registry.Registry;
+import com.example.im.server.ChatServer;
+import com.example.im.server.ShutdownReport;
+import com.example.im.testkit.RedisExtension;
+import com.example.im.testkit.ZooKeeperExtension;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import redis.clients.jedis.RedisClient;
+
+/** close() on a node of a running cluster: the ordered shutdown, its clients move, nothing sent to them is lost. */
+class GracefulShutdownTest {
+
+    @RegisterExtension
+    @Order(1)
+    static final ZooKeeperExtension zk = new ZooKeeperExtension();
+
+    @RegisterExtension
+    @Order(2)
+    static final RedisExtension redis = new RedisExtension();
+
+    @Test
+    void aClosingNodeLeavesZooKeeperFirstMovesItsClientsAndLosesNoMessage() throws Exception {
+        try (Cluster6 cluster = new Cluster6(zk.connectString(), redis.uri())) {
+            ChatServer leaving = cluster.startNode();
+            ChatServer b = cluster.startNode();
+            cluster.startNode();
+            cluster.awaitNodes(3);
+            RedisClient inspect = cluster.inspect();
+
+            Cluster6.User alice = cluster.login("alice", Cluster6.preferring(leaving.nodeId()));
+            Cluster6.User anna = cluster.login("anna", Cluster6.preferring(leaving.nodeId()));
+            Cluster6.User sam = cluster.login("sam", Cluster6.preferring(b.nodeId()));
+            assertThat(cluster.nodeOf("alice")).isSameAs(leaving);
+
+            // sam keeps writing to alice and anna while their node shuts down.
+            int count = 200;
+            Thread sender = new Thread(() -> IntStream.range(0, count).forEach(i -> {
+                sam.client().send("alice", "a" + i);
+                sam.client().send("anna", "n" + i);
+            }));
+            sender.start();
+            leaving.close();
+            sender.join();
+
+            ShutdownReport report = leaving.lastShutdown();
+            assertThat(report.steps()).extracting(ShutdownReport.Step::name).containsExactly(
+                    "leave ZooKeeper", "stop accepting", "go away", "drain inbox", "remove sessions",
+                    "close Redis and ZooKeeper", "stop event loops");
+            assertThat(report.step("leave ZooKeeper").endNanos())
+                    .as("the znode is gone before the port closes")
+                    .isLessThanOrEqualTo(report.step("stop accepting").startNanos());
+            assertThat(cluster.directory().nodes()).noneMatch(n -> n.nodeId().equals(leaving.nodeId()));
+            System.out.printf("graceful shutdown took %d ms: %s%n", report.totalMillis(), report.steps());
+
+            // The clients are logged in on the other nodes, by themselves.
+            await().atMost(Duration.ofSeconds(10)).until(() -> alice.logins() == 2 && anna.logins() == 2);
+            assertThat(cluster.nodeOf("alice")).isNotNull().isNotSameAs(leaving);
+            // No session of the closed node is left in Redis.
+            assertThat(Cluster6.sessionsOf(inspect, leaving.nodeId())).isEmpty();
+            // Every message sent during the shutdown window arrives.
+            Set<String> expectedA = IntStream.range(0, count).mapToObj(i -> "a" + i).collect(Collectors.toSet());
+            Set<String> expectedN = IntStream.range(0, count).mapToObj(i -> "n" + i).collect(Collectors.toSet());
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                assertThat(alice.texts()).containsAll(expectedA);
+                assertThat(anna.texts()).containsAll(expectedN);
+            });
+            assertThat(sam.seen().frames).noneMatch(f -> f.hasError());
+            assertThat(inspect.exists(Registry.nodePath(leaving.nodeId()))).isFalse();
+            List<String> leftovers = List.copyOf(inspect.keys("im:leaving:*"));
+            assertThat(leftovers).isEmpty();
+        }
+    }
+}
