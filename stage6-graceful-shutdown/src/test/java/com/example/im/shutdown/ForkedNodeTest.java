@@ -1,0 +1,91 @@
+package com.example.im.shutdown;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.example.im.server.ChatServer;
+import com.example.im.testkit.RedisExtension;
+import com.example.im.testkit.ZooKeeperExtension;
+import java.time.Duration;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import redis.clients.jedis.RedisClient;
+
+/** A node in its own JVM: a real SIGTERM (graceful) and a real SIGKILL (takeover), seen from outside. */
+class ForkedNodeTest {
+
+    @RegisterExtension
+    @Order(1)
+    static final ZooKeeperExtension zk = new ZooKeeperExtension();
+
+    @RegisterExtension
+    @Order(2)
+    static final RedisExtension redis = new RedisExtension();
+
+    private static Set<String> texts(String prefix, int count) {
+        return IntStream.range(0, count).mapToObj(i -> prefix + i).collect(Collectors.toSet());
+    }
+
+    @Test
+    void sigtermRunsTheGracefulShutdown() throws Exception {
+        try (Cluster6 cluster = new Cluster6(zk.connectString(), redis.uri());
+             ForkedNode forked = new ForkedNode("forked-term", zk.connectString(), redis.uri())) {
+            ChatServer b = cluster.startNode();
+            cluster.startNode();
+            await().atMost(Duration.ofSeconds(30)).until(() -> cluster.directory().nodes().size() == 3);
+            RedisClient inspect = cluster.inspect();
+
+            Cluster6.User alice = cluster.login("alice", Cluster6.preferring(forked.nodeId));
+            Cluster6.User sam = cluster.login("sam", Cluster6.preferring(b.nodeId()));
+            assertThat(Cluster6.sessionsOf(inspect, forked.nodeId)).hasSize(1);
+
+            int count = 100;
+            Thread sender = new Thread(() -> IntStream.range(0, count).forEach(i -> sam.client().send("alice", "t" + i)));
+            sender.start();
+            long start = System.nanoTime();
+            int exit = forked.terminate();
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            sender.join();
+            System.out.printf("SIGTERM to exit: %d ms (exit code %d)%n", millis, exit);
+
+            assertThat(forked.logText()).contains("step 1: leave ZooKeeper", "step 7: stop event loops");
+            assertThat(cluster.directory().nodes()).noneMatch(n -> n.nodeId().equals(forked.nodeId));
+            await().atMost(Duration.ofSeconds(10)).until(() -> alice.logins() == 2);
+            assertThat(cluster.nodeOf("alice")).isNotNull();
+            assertThat(Cluster6.sessionsOf(inspect, forked.nodeId)).isEmpty();
+            await().atMost(Duration.ofSeconds(30)).until(() -> alice.texts().containsAll(texts("t", count)));
+            assertThat(sam.seen().frames).noneMatch(f -> f.hasError());
+        }
+    }
+
+    @Test
+    void afterKillMinus9ASurvivorTakesOverTheInboxAndEveryMessageArrives() throws Exception {
+        try (Cluster6 cluster = new Cluster6(zk.connectString(), redis.uri());
+             ForkedNode forked = new ForkedNode("forked-kill", zk.connectString(), redis.uri())) {
+            ChatServer b = cluster.startNode();
+            ChatServer c = cluster.startNode();
+            await().atMost(Duration.ofSeconds(30)).until(() -> cluster.directory().nodes().size() == 3);
+            Cluster6.User alice = cluster.login("alice", Cluster6.preferring(forked.nodeId));
+            Cluster6.User sam = cluster.login("sam", Cluster6.preferring(b.nodeId()));
+
+            forked.kill();
+            long killedAt = System.nanoTime();
+            // Messages for alice while her session in Redis still names the dead node: they queue in its inbox.
+            int count = 50;
+            IntStream.range(0, count).forEach(i -> sam.client().send("alice", "k" + i));
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> alice.texts().containsAll(texts("k", count)));
+            long millis = (System.nanoTime() - killedAt) / 1_000_000;
+            System.out.printf("kill -9 to all %d queued messages delivered: %d ms%n", count, millis);
+
+            assertThat(b.routing().takeovers().size() + c.routing().takeovers().size())
+                    .as("exactly one survivor took the inbox over").isEqualTo(1);
+            assertThat(alice.logins()).isEqualTo(2);
+            assertThat(sam.seen().frames).noneMatch(f -> f.hasError());
+        }
+    }
+}
