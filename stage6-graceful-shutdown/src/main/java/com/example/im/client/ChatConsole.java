@@ -180,7 +180,7 @@ public final class ChatConsole {
 
     // tag::describe[]
     /** One readable line per frame, in the spirit of stage 1's text replies. */
-    static String describe(Envelope frame) {
+    public static String describe(Envelope frame) {
         return switch (frame.getBodyCase()) {
             case LOGIN_ACK -> "OK login " + frame.getLoginAck().getUid();
             case SEND_ACK -> "OK sent " + frame.getSendAck().getMsgId() + " to "

@@ -1,5 +1,6 @@
 package com.example.im.testkit;
 
+import com.example.im.embedded.EmbeddedRedis;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,9 +37,14 @@ public final class RedisExtension extends ServerExtension {
     @Override
     protected void start() {
         backend = requested != null ? requested : Infra.backend();
-        server = backend == Infra.Backend.CONTAINERS ? ContainerRedis.start() : LocalRedis.start();
+        server = backend == Infra.Backend.CONTAINERS ? ContainerRedis.start() : local(EmbeddedRedis.start());
         port = server.port();
         log.info("Redis ready: {}", server.description());
+    }
+
+    /** The local backend: redis-server from PATH, else the embedded-redis binary (embedded-infra). */
+    static RedisServerHandle local(EmbeddedRedis redis) {
+        return new RedisServerHandle(redis.host(), redis.port(), redis.description(), redis::close);
     }
 
     /** Stops the server, as a crashed or restarting Redis would be; its address stays reserved for a restart. */
@@ -56,7 +62,7 @@ public final class RedisExtension extends ServerExtension {
         if (server != null) {
             throw new IllegalStateException("Redis is running; stop it first");
         }
-        server = backend == Infra.Backend.CONTAINERS ? ContainerRedis.startOn(port) : LocalRedis.startOn(port);
+        server = backend == Infra.Backend.CONTAINERS ? ContainerRedis.startOn(port) : local(EmbeddedRedis.startOn(port));
         log.info("Redis restarted: {}", server.description());
     }
 

@@ -1,7 +1,6 @@
 package com.example.im.testkit;
 
-import org.apache.curator.test.InstanceSpec;
-import org.apache.curator.test.TestingServer;
+import com.example.im.embedded.EmbeddedZooKeeper;
 
 /**
  * A real ZooKeeper on 127.0.0.1 for trying the cluster stages by hand, when no ZooKeeper is installed:
@@ -24,10 +23,9 @@ public final class StandaloneZooKeeper {
             System.err.println("usage: StandaloneZooKeeper [--port 2181]");
             System.exit(2);
         }
-        InstanceSpec spec = new InstanceSpec(null, port, -1, -1, true, -1, -1, -1, null, "127.0.0.1");
-        try (TestingServer server = new TestingServer(spec, true)) {
-            System.out.println("ZooKeeper " + org.apache.zookeeper.Version.getFullVersion().split("-")[0]
-                    + " on " + server.getConnectString() + " (Ctrl-C stops it)");
+        try (EmbeddedZooKeeper server = EmbeddedZooKeeper.start(port)) {
+            System.out.println("ZooKeeper " + server.version() + " on " + server.connectString()
+                    + " (Ctrl-C stops it)");
             Thread.currentThread().join();
         }
     }

@@ -3,6 +3,7 @@ package com.example.im.testkit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.example.im.embedded.EmbeddedRedis;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -46,7 +47,7 @@ class RedisExtensionTest {
     @Test
     void theEmbeddedBinaryFallbackStartsARealServerToo() {
         // What a machine without redis-server on PATH gets.
-        RedisServerHandle embedded = LocalRedis.startEmbedded(FreePorts.next());
+        EmbeddedRedis embedded = EmbeddedRedis.startEmbedded(FreePorts.next());
         try (RedisClient jedis = RedisClient.create(embedded.host(), embedded.port())) {
             jedis.rpush("queue", "a", "b");
             assertThat(jedis.lrange("queue", 0, -1)).isEqualTo(List.of("a", "b"));

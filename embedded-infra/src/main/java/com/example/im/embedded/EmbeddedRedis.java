@@ -1,4 +1,4 @@
-package com.example.im.testkit;
+package com.example.im.embedded;
 
 import java.io.File;
 import java.io.IOException;
@@ -19,24 +19,56 @@ import org.awaitility.core.ConditionTimeoutException;
 import redis.embedded.RedisServer;
 
 /**
- * A real Redis on 127.0.0.1 and a free port: {@code redis-server} from PATH (what CI installs), else the binary
- * shipped inside {@code com.github.codemonstur:embedded-redis}. Persistence is off: tests start from an empty server.
+ * A real Redis on 127.0.0.1: {@code redis-server} from PATH (what CI installs), else the binary shipped inside
+ * {@code com.github.codemonstur:embedded-redis}. Persistence is off: every start is an empty server. Used by the
+ * testkit's local backend and by stage 6's demo.
  */
-final class LocalRedis {
+public final class EmbeddedRedis implements AutoCloseable {
+
+    /** What stops a started server and waits until it is gone. */
+    private final Runnable stopper;
+    private final int port;
+    private final String description;
+
+    private EmbeddedRedis(int port, String description, Runnable stopper) {
+        this.port = port;
+        this.description = description;
+        this.stopper = stopper;
+    }
+
+    public String host() {
+        return "127.0.0.1";
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public String uri() {
+        return "redis://127.0.0.1:" + port;
+    }
+
+    /** e.g. "redis-server /usr/bin/redis-server (PATH) on 127.0.0.1:41234". */
+    public String description() {
+        return description;
+    }
+
+    @Override
+    public void close() {
+        stopper.run();
+    }
 
     private static final Duration START_TIMEOUT = Duration.ofSeconds(10);
     static final String INSTALL_ADVICE = "Install Redis (Debian/Ubuntu: apt-get install -y redis-server; "
-            + "macOS: brew install redis) or run with Docker and -D" + Infra.PROPERTY + "=containers.";
+            + "macOS: brew install redis), or run the tests with Docker and -Dim.infra=containers.";
 
-    private LocalRedis() {
-    }
-
-    static RedisServerHandle start() {
+    /** A Redis on a free port. */
+    public static EmbeddedRedis start() {
         IllegalStateException failure = null;
         // A free port can be taken by someone else between our probe and Redis's bind: try a few.
         for (int attempt = 0; attempt < 3; attempt++) {
             try {
-                return startOn(FreePorts.next());
+                return startOn(freePort());
             } catch (IllegalStateException e) {
                 failure = e;
             }
@@ -45,12 +77,12 @@ final class LocalRedis {
     }
 
     /** A Redis on {@code port} (a restart uses the port the stopped server had). */
-    static RedisServerHandle startOn(int port) {
+    public static EmbeddedRedis startOn(int port) {
         Optional<Path> onPath = findOnPath("redis-server");
         return onPath.isPresent() ? startProcess(onPath.get(), port) : startEmbedded(port);
     }
 
-    private static RedisServerHandle startProcess(Path binary, int port) {
+    private static EmbeddedRedis startProcess(Path binary, int port) {
         List<String> command = List.of(binary.toString(),
                 "--port", Integer.toString(port), "--bind", "127.0.0.1",
                 "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning");
@@ -70,7 +102,7 @@ final class LocalRedis {
             process.destroyForcibly();
             throw new IllegalStateException(e.getMessage() + " Log: " + readQuietly(log.toPath()), e);
         }
-        return new RedisServerHandle("127.0.0.1", port, what + " on 127.0.0.1:" + port, () -> {
+        return new EmbeddedRedis(port, what + " on 127.0.0.1:" + port, () -> {
             process.destroy();
             try {
                 if (!process.waitFor(5, TimeUnit.SECONDS)) {
@@ -82,7 +114,8 @@ final class LocalRedis {
         });
     }
 
-    static RedisServerHandle startEmbedded(int port) {
+    /** The bundled binary even when redis-server is on PATH (tests of the fallback use it). */
+    public static EmbeddedRedis startEmbedded(int port) {
         RedisServer server;
         try {
             server = RedisServer.newRedisServer().port(port).bind("127.0.0.1")
@@ -93,7 +126,7 @@ final class LocalRedis {
                     + "on port " + port + " (" + e + "). " + INSTALL_ADVICE, e);
         }
         awaitPong(port, server::isActive);
-        return new RedisServerHandle("127.0.0.1", port, "embedded-redis binary on 127.0.0.1:" + port, () -> {
+        return new EmbeddedRedis(port, "embedded-redis binary on 127.0.0.1:" + port, () -> {
             try {
                 server.stop();
             } catch (IOException e) {
@@ -132,6 +165,15 @@ final class LocalRedis {
             return new String(reply, StandardCharsets.US_ASCII).startsWith("+PONG");
         } catch (IOException e) {
             return false;
+        }
+    }
+
+    /** A free TCP port on 127.0.0.1 (redis-server cannot bind port 0 and report it). */
+    public static int freePort() {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("no free port on 127.0.0.1", e);
         }
     }
 
