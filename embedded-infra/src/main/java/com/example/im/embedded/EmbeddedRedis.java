@@ -10,13 +10,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionTimeoutException;
-import redis.embedded.RedisServer;
+import redis.embedded.core.ExecutableProvider;
 
 /**
  * A real Redis on 127.0.0.1: {@code redis-server} from PATH (what CI installs), else the binary shipped inside
@@ -79,13 +80,30 @@ public final class EmbeddedRedis implements AutoCloseable {
     /** A Redis on {@code port} (a restart uses the port the stopped server had). */
     public static EmbeddedRedis startOn(int port) {
         Optional<Path> onPath = findOnPath("redis-server");
-        return onPath.isPresent() ? startProcess(onPath.get(), port) : startEmbedded(port);
+        return onPath.isPresent() ? startProcess(onPath.get(), port, "redis-server " + onPath.get() + " (PATH)")
+                : startEmbedded(port);
     }
 
-    private static EmbeddedRedis startProcess(Path binary, int port) {
-        List<String> command = List.of(binary.toString(),
+    /** The binary bundled in embedded-redis, even when redis-server is on PATH (tests of the fallback use it). */
+    public static EmbeddedRedis startEmbedded(int port) {
+        Path binary;
+        try {
+            binary = ExecutableProvider.newJarResourceProvider().get().toPath();
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalStateException("No redis-server on PATH and the embedded-redis binary is not available "
+                    + "for this platform (" + e + "). " + INSTALL_ADVICE, e);
+        }
+        return startProcess(binary, port, "embedded-redis binary");
+    }
+
+    private static EmbeddedRedis startProcess(Path binary, int port, String what) {
+        List<String> command = new ArrayList<>();
+        // In a session of its own where setsid exists: a Ctrl-C in the terminal then reaches only the JVM, which
+        // shuts its nodes down gracefully while Redis is still there, and stops Redis last.
+        findOnPath("setsid").ifPresent(setsid -> command.add(setsid.toString()));
+        command.addAll(List.of(binary.toString(),
                 "--port", Integer.toString(port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning");
+                "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"));
         Process process;
         File log;
         try {
@@ -95,7 +113,6 @@ public final class EmbeddedRedis implements AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException("Cannot run " + binary + ": " + e.getMessage() + ". " + INSTALL_ADVICE, e);
         }
-        String what = "redis-server " + binary + " (PATH)";
         try {
             awaitPong(port, process::isAlive);
         } catch (IllegalStateException e) {
@@ -110,27 +127,6 @@ public final class EmbeddedRedis implements AutoCloseable {
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-            }
-        });
-    }
-
-    /** The bundled binary even when redis-server is on PATH (tests of the fallback use it). */
-    public static EmbeddedRedis startEmbedded(int port) {
-        RedisServer server;
-        try {
-            server = RedisServer.newRedisServer().port(port).bind("127.0.0.1")
-                    .setting("save \"\"").setting("appendonly no").build();
-            server.start();
-        } catch (IOException | RuntimeException e) {
-            throw new IllegalStateException("No redis-server on PATH and the embedded-redis binary did not start "
-                    + "on port " + port + " (" + e + "). " + INSTALL_ADVICE, e);
-        }
-        awaitPong(port, server::isActive);
-        return new EmbeddedRedis(port, "embedded-redis binary on 127.0.0.1:" + port, () -> {
-            try {
-                server.stop();
-            } catch (IOException e) {
-                throw new IllegalStateException("embedded Redis did not stop", e);
             }
         });
     }

@@ -163,7 +163,11 @@ public final class ChatServer implements AutoCloseable {
         //    node drains its own inbox, so they do not take it over while it does.
         report.step("leave ZooKeeper", () -> {
             if (routing != null) {
-                routing.markLeaving(config.shutdownTimeoutMillis());
+                try {
+                    routing.markLeaving(config.shutdownTimeoutMillis());
+                } catch (RuntimeException e) {
+                    log.warn("could not mark {} as leaving in Redis ({}); leaving ZooKeeper anyway", nodeId, e.toString());
+                }
             }
             if (directory != null) {
                 directory.close();
@@ -189,8 +193,11 @@ public final class ChatServer implements AutoCloseable {
         // 6. Close the Redis and ZooKeeper clients; survivors may now take over whatever is left.
         report.step("close Redis and ZooKeeper", () -> {
             if (routing != null) {
-                routing.doneLeaving();
-                routing.close();
+                try {
+                    routing.doneLeaving();
+                } finally {
+                    routing.close();
+                }
             }
             return "";
         });
