@@ -33,9 +33,11 @@ class ServerHeartbeatTest {
     }
 
     private EmbeddedChannel loggedIn(String uid) {
-        EmbeddedChannel ch = EmbeddedChannel.builder().handlers(initializer).build();
-        channels.add(ch);
+        // Freeze the clock before the IdleStateHandler reads it, or real time passing in between skews the test.
+        EmbeddedChannel ch = new EmbeddedChannel();
         ch.freezeTime();
+        ch.pipeline().addLast(initializer);
+        channels.add(ch);
         ch.writeInbound(ChatServerHandlerTest.frame(Envelope.newBuilder().setLogin(Login.newBuilder().setUid(uid))
                 .build()));
         assertThat(reply(ch).getLoginAck().getUid()).isEqualTo(uid);

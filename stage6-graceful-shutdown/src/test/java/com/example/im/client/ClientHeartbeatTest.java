@@ -26,11 +26,12 @@ class ClientHeartbeatTest {
     }
 
     private EmbeddedChannel client() {
-        EmbeddedChannel ch = EmbeddedChannel.builder().handlers(
-                new IdleStateHandler(READER_IDLE_MS, PING_MS, 0, TimeUnit.MILLISECONDS),
-                new ClientHeartbeatHandler(READER_IDLE_MS)).build();
-        channels.add(ch);
+        // Freeze the clock before the IdleStateHandler reads it, or real time passing in between skews the test.
+        EmbeddedChannel ch = new EmbeddedChannel();
         ch.freezeTime();
+        ch.pipeline().addLast(new IdleStateHandler(READER_IDLE_MS, PING_MS, 0, TimeUnit.MILLISECONDS),
+                new ClientHeartbeatHandler(READER_IDLE_MS));
+        channels.add(ch);
         return ch;
     }
 

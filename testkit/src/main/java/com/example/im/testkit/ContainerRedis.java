@@ -26,7 +26,8 @@ final class ContainerRedis {
             throw new IllegalStateException(Infra.noDockerAdvice("Redis"));
         }
         GenericContainer<?> container = new GenericContainer<>(DockerImageName.parse(Infra.REDIS_IMAGE))
-                .withCommand("redis-server", "--save", "", "--appendonly", "no")
+                .withCommand("redis-server", "--save", "", "--appendonly", "no", "--protected-mode", "no")
+                .withImagePullPolicy(Infra.pullPolicy())
                 .withExposedPorts(6379)
                 .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig().withPortBindings(new PortBinding(
                         Ports.Binding.bindIpAndPort("127.0.0.1", hostPort), new ExposedPort(6379))))

@@ -44,7 +44,10 @@ final class ContainerZooKeeper {
                     .withEnv("ZOO_4LW_COMMANDS_WHITELIST", "srvr,ruok")
                     .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig().withPortBindings(new PortBinding(
                             Ports.Binding.bindIpAndPort("127.0.0.1", hostPort), new ExposedPort(CLIENT_PORT))))
-                    .waitingFor(Wait.forListeningPort().withStartupTimeout(Duration.ofSeconds(60)));
+                    .withImagePullPolicy(Infra.pullPolicy())
+                    // The server's own log line, not a port probe: the probe runs shell tools a slim image may lack.
+                    .waitingFor(Wait.forLogMessage(".*binding to port.*\\n", 1)
+                            .withStartupTimeout(Duration.ofSeconds(60)));
             if (network != null) {
                 container.withNetwork(network).withNetworkAliases("zk" + id)
                         .withEnv("ZOO_MY_ID", Integer.toString(id))

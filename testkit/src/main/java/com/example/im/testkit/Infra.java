@@ -4,6 +4,8 @@ import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.testcontainers.DockerClientFactory;
+import org.testcontainers.images.ImagePullPolicy;
+import org.testcontainers.images.PullPolicy;
 
 /**
  * Chooses where the test servers come from: {@code -Dim.infra=auto|containers|local}.
@@ -58,6 +60,17 @@ public final class Infra {
         };
         log.info("test infrastructure: {} (-D{}={})", backend.name().toLowerCase(Locale.ROOT), PROPERTY, value);
         return backend;
+    }
+
+    /**
+     * {@code -Dim.pull=never}: use only images already in the engine (CI builds them locally and no registry is
+     * reachable); otherwise Testcontainers' default (pull when missing).
+     */
+    static ImagePullPolicy pullPolicy() {
+        if ("never".equals(System.getProperty("im.pull"))) {
+            return image -> false;
+        }
+        return PullPolicy.defaultPolicy();
     }
 
     /** True when Testcontainers finds a Docker-compatible engine that answers. */
