@@ -1,0 +1,377 @@
+package com.example.im.bench;
+
+import com.example.im.bench.GroupFanout.Group;
+import com.example.im.bench.Load.Conn;
+import com.example.im.bench.Meter.Result;
+import com.example.im.bench.Relay.Pair;
+import com.example.im.config.Flags;
+import com.example.im.embedded.EmbeddedRedis;
+import com.example.im.server.ChatServer;
+import com.example.im.server.ServerConfig;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.stream.IntStream;
+
+/**
+ * The benchmark commands (docs/benchmarks.md). Each scenario prints its figures next to a baseline measured in the
+ * same run, then one table. {@code all} runs every scenario once, sharing the runs that several ratios need.
+ *
+ * <pre>java -jar bench/target/benchmarks.jar SCENARIO [--flag value ...]</pre>
+ */
+public final class Bench {
+
+    static final String USAGE = """
+            usage: java -jar bench/target/benchmarks.jar SCENARIO [flags]
+              scenarios:
+                echo        1. raw Netty echo: the ceiling of this machine for a relay
+                same-node   2. N sender/receiver pairs on one stage 6 node (baseline: echo)
+                cross-node  3. every pair split across two nodes, through Redis (baseline: same-node)
+                naive       4. the same cross-node load through the article's LPUSH/BRPOP forwarder (vs cross-node)
+                fanout      5. groups of 100: 方式二 (one frame, to_uid_list) vs 方式一 (one frame per member)
+                idle        6. idle heart-beating connections one node holds, heap per connection (vs bare Netty)
+                latency     7. p99 same-node latency at 50 % of the same-node rate (vs echo at that rate)
+                jmh         8. JMH: codec (protobuf vs text) and consistent-hash ring lookup (vs modulo hashing)
+                all         every scenario above, one table
+                smoke       every scenario with tiny sizes (CI): checks each completes and delivers all it sent
+              relay flags:   --pairs 8 --window 16 --size 32 --seconds 5 --warmup 2 --load-threads 2
+                             --redis URI (default: a redis-server this command starts on a free port)
+              fanout flags:  --groups 2 --group-size 100 --group-window 4
+              latency flags: --load 0.5 (fraction of the same-node rate) or --rate MSGS_PER_S
+              idle flags:    --connections 2000 --per-process 9000 --ping-ms 5000 --hold-seconds 12
+              jmh flags:     --jmh-forks 1 --jmh-iterations 5 --jmh-time 1s
+              output:        --markdown FILE (the table as Markdown, for docs/benchmarks.md)""";
+
+    static final Set<String> FLAGS = Set.of("pairs", "window", "size", "seconds", "warmup", "load-threads", "redis",
+            "groups", "group-size", "group-window", "load", "rate", "connections", "per-process", "ping-ms",
+            "hold-seconds", "jmh-forks", "jmh-iterations", "jmh-time", "markdown");
+
+    /** What {@code smoke} changes: seconds, not minutes, on a 2-core CI machine. */
+    static final Map<String, String> SMOKE = Map.ofEntries(Map.entry("pairs", "2"), Map.entry("window", "4"),
+            Map.entry("seconds", "0.5"), Map.entry("warmup", "0.2"), Map.entry("groups", "1"),
+            Map.entry("group-size", "10"), Map.entry("group-window", "2"), Map.entry("connections", "200"),
+            Map.entry("per-process", "120"), Map.entry("ping-ms", "500"), Map.entry("hold-seconds", "1.5"),
+            Map.entry("jmh-forks", "0"), Map.entry("jmh-iterations", "1"), Map.entry("jmh-time", "100ms"));
+
+    private Bench() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
+            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn"); // the nodes' INFO lines are noise
+        }
+        if (args.length == 0 || args[0].equals("--help") || args[0].equals("help")) {
+            System.out.println(USAGE);
+            return;
+        }
+        String scenario = args[0];
+        String[] rest = java.util.Arrays.copyOfRange(args, 1, args.length);
+        switch (scenario) {
+            case "idle-node" -> Idle.nodeMain(rest);   // child processes of the idle scenario
+            case "idle-load" -> Idle.loadMain(rest);
+            default -> {
+                Flags flags;
+                try {
+                    flags = Flags.parse(rest, FLAGS);
+                } catch (IllegalArgumentException e) {
+                    System.err.println(e.getMessage());
+                    System.err.println(USAGE);
+                    System.exit(2);
+                    return;
+                }
+                Bench.run(scenario, flags);
+            }
+        }
+    }
+
+    private static void run(String scenario, Flags flags) throws Exception {
+        List<String> all = List.of("echo", "same-node", "cross-node", "naive", "fanout", "latency", "idle", "jmh");
+        List<String> scenarios = switch (scenario) {
+            case "all", "smoke" -> all;
+            default -> {
+                if (!all.contains(scenario)) {
+                    System.err.println("unknown scenario '" + scenario + "'");
+                    System.err.println(USAGE);
+                    System.exit(2);
+                }
+                yield List.of(scenario);
+            }
+        };
+        Map<String, String> settings = new LinkedHashMap<>();
+        if (scenario.equals("smoke")) {
+            settings.putAll(SMOKE);
+        }
+        for (String name : FLAGS) {
+            String value = flags.get(name, null);
+            if (value != null) {
+                settings.put(name, value);
+            }
+        }
+        Table table = new Table();
+        try (Scenarios run = new Scenarios(settings, table)) {
+            for (String name : scenarios) {
+                System.out.println("== " + name);
+                run.run(name);
+            }
+        }
+        System.out.println();
+        System.out.print(table.text());
+        String markdown = settings.get("markdown");
+        if (markdown != null) {
+            table.writeMarkdown(Path.of(markdown));
+            System.out.println("table written to " + markdown);
+        }
+        if (scenario.equals("smoke")) {
+            System.out.println("smoke: every scenario completed and delivered every message it sent");
+        }
+    }
+
+    /** The scenarios, with the runs several ratios share (echo, same-node, cross-node) kept once measured. */
+    static final class Scenarios implements AutoCloseable {
+        private final Map<String, String> settings;
+        private final Table table;
+        private final Load load;
+        private EmbeddedRedis redis;
+        private String redisUri;
+        private int runs;
+        private Result echo;
+        private Result sameNode;
+        private Result crossNode;
+
+        Scenarios(Map<String, String> settings, Table table) {
+            this.settings = settings;
+            this.table = table;
+            this.load = new Load(intOf("load-threads", 2));
+        }
+
+        int intOf(String name, int fallback) {
+            return settings.containsKey(name) ? Integer.parseInt(settings.get(name)) : fallback;
+        }
+
+        double doubleOf(String name, double fallback) {
+            return settings.containsKey(name) ? Double.parseDouble(settings.get(name)) : fallback;
+        }
+
+        String stringOf(String name, String fallback) {
+            return settings.getOrDefault(name, fallback);
+        }
+
+        int pairs() {
+            return intOf("pairs", 8);
+        }
+
+        int window() {
+            return intOf("window", 16);
+        }
+
+        int size() {
+            return intOf("size", 32);
+        }
+
+        double warmup() {
+            return doubleOf("warmup", 2);
+        }
+
+        double seconds() {
+            return doubleOf("seconds", 5);
+        }
+
+        String redisUri() {
+            if (redisUri == null) {
+                redisUri = settings.get("redis");
+                if (redisUri == null) {
+                    redis = EmbeddedRedis.start();
+                    redisUri = redis.uri();
+                    System.out.println("  Redis: " + redis.description() + " on " + redisUri);
+                }
+            }
+            return redisUri;
+        }
+
+        void run(String name) throws Exception {
+            switch (name) {
+                case "echo" -> {
+                    Result e = echo();
+                    table.add("1. echo ceiling, msgs/s (" + pairs() + " pairs)", Table.fmt("%.0f", e.msgsPerSecond()),
+                            "-", "-", "the ceiling");
+                }
+                case "same-node" -> {
+                    Result s = sameNode();
+                    Result e = echo();
+                    table.ratio("2. same-node relay, msgs/s (base: echo)", s.msgsPerSecond(), e.msgsPerSecond(),
+                            "%.0f", ">= 0.5");
+                    latencyRows("2. same-node", s, "echo", e);
+                }
+                case "cross-node" -> {
+                    Result c = crossNode();
+                    Result s = sameNode();
+                    table.ratio("3. cross-node relay, msgs/s (base: same-node)", c.msgsPerSecond(),
+                            s.msgsPerSecond(), "%.0f", ">= 0.5");
+                    latencyRows("3. cross-node", c, "same-node", s);
+                }
+                case "naive" -> {
+                    Result n = naive();
+                    Result c = crossNode();
+                    table.ratio("4. cross-node relay, msgs/s (base: naive LPUSH/BRPOP)", c.msgsPerSecond(),
+                            n.msgsPerSecond(), "%.0f", ">= 5");
+                }
+                case "fanout" -> fanout();
+                case "latency" -> latency();
+                case "idle" -> Idle.run(this, table);
+                case "jmh" -> JmhReport.run(this, table);
+                default -> throw new IllegalArgumentException(name);
+            }
+        }
+
+        private void latencyRows(String what, Result value, String baseName, Result base) {
+            for (double p : new double[] {50, 99, 99.9}) {
+                table.ratio(what + " latency p" + Table.fmt("%s", p).replace(".0", "") + ", us (base: " + baseName
+                        + ")", value.p(p) / 1e3, base.p(p) / 1e3, "%.0f", "-");
+            }
+        }
+
+        Result echo() {
+            if (echo == null) {
+                try (EchoServer server = new EchoServer()) {
+                    // The same connections (two per pair) and the same messages in flight; each connection is its
+                    // own loop, since the echo comes back on the connection that sent it.
+                    List<Conn> conns = connect(server.address(), 2 * pairs(), "e", false);
+                    List<Pair> loops = conns.stream().map(c -> new Pair(c, c)).toList();
+                    echo = Relay.closedLoop("echo (raw Netty)", loops, Math.max(1, window() / 2), size(),
+                            warmup(), seconds());
+                    conns.forEach(Conn::close);
+                }
+            }
+            return echo;
+        }
+
+        Result sameNode() throws InterruptedException {
+            if (sameNode == null) {
+                try (ChatServer node = ChatServer.start(nodeConfig())) {
+                    sameNode = relay("same-node (stage 6)", node.localAddress(), node.localAddress());
+                }
+            }
+            return sameNode;
+        }
+
+        Result crossNode() throws InterruptedException {
+            if (crossNode == null) {
+                try (ChatServer a = ChatServer.start(nodeConfig()); ChatServer b = ChatServer.start(nodeConfig())) {
+                    crossNode = relay("cross-node (stage 6, Redis)", a.localAddress(), b.localAddress());
+                }
+            }
+            return crossNode;
+        }
+
+        Result naive() {
+            try (NaiveNode a = new NaiveNode(redisUri()); NaiveNode b = new NaiveNode(redisUri())) {
+                return relay("cross-node (naive LPUSH/BRPOP)", a.address(), b.address());
+            }
+        }
+
+        ServerConfig nodeConfig() {
+            return ServerConfig.forTests().withRedis(redisUri(), ServerConfig.DEFAULT_SESSION_TTL_MILLIS,
+                    ServerConfig.DEFAULT_UNDELIVERABLE_MILLIS);
+        }
+
+        private Result relay(String label, InetSocketAddress senders, InetSocketAddress receivers) {
+            List<Pair> pairs = pairs(senders, receivers);
+            try {
+                return Relay.closedLoop(label, pairs, window(), size(), warmup(), seconds());
+            } finally {
+                closeAll(pairs);
+            }
+        }
+
+        private List<Pair> pairs(InetSocketAddress senders, InetSocketAddress receivers) {
+            List<Conn> s = connect(senders, pairs(), "s", true);
+            List<Conn> r = connect(receivers, pairs(), "r", true);
+            return IntStream.range(0, pairs()).mapToObj(i -> new Pair(s.get(i), r.get(i))).toList();
+        }
+
+        private static void closeAll(List<Pair> pairs) {
+            pairs.forEach(p -> {
+                p.sender().close();
+                p.receiver().close();
+            });
+        }
+
+        /** {@code count} connections with fresh uids ("r7-s0"...), logged in unless {@code login} is false. */
+        List<Conn> connect(InetSocketAddress server, int count, String role, boolean login) {
+            String prefix = "r" + (++runs) + "-" + role;
+            List<String> uids = IntStream.range(0, count).mapToObj(i -> prefix + i).toList();
+            return load.connect(server, null, uids, login, 256);
+        }
+
+        // tag::latency[]
+        private void latency() throws InterruptedException {
+            double rate = settings.containsKey("rate") ? doubleOf("rate", 0)
+                    : doubleOf("load", 0.5) * sameNode().msgsPerSecond();
+            Result node;
+            try (ChatServer server = ChatServer.start(nodeConfig())) {
+                List<Pair> pairs = pairs(server.localAddress(), server.localAddress());
+                try {
+                    node = Relay.openLoop("same-node at " + (long) rate + "/s", pairs, rate, size(), warmup(),
+                            seconds());
+                } finally {
+                    closeAll(pairs);
+                }
+            }
+            Result base;
+            try (EchoServer server = new EchoServer()) {
+                List<Conn> conns = connect(server.address(), 2 * pairs(), "e", false);
+                base = Relay.openLoop("echo at " + (long) rate + "/s", conns.stream().map(c -> new Pair(c, c))
+                        .toList(), rate, size(), warmup(), seconds());
+                conns.forEach(Conn::close);
+            }
+            String figure = "7. same-node p99 at " + (long) rate + " msgs/s, ms (base: echo at that rate)";
+            table.ratio(figure, node.p(99) / 1e6, base.p(99) / 1e6, "%.2f", "<= 5 ms");
+        }
+        // end::latency[]
+
+        private void fanout() throws InterruptedException {
+            int groups = intOf("groups", 2);
+            int members = intOf("group-size", 100);
+            int window = intOf("group-window", 4);
+            try (ChatServer node = ChatServer.start(nodeConfig())) {
+                Function<String, List<Group>> connectGroups = role -> {
+                    List<Group> list = new ArrayList<>();
+                    for (int g = 0; g < groups; g++) {
+                        List<Conn> conns = connect(node.localAddress(), members, role + g + "-", true);
+                        list.add(Group.of(conns.get(0), conns.subList(1, conns.size())));
+                    }
+                    return list;
+                };
+                List<Group> one = connectGroups.apply("a");
+                Result perMember = GroupFanout.run("方式一 (" + (members - 1) + " frames)", one, false, window,
+                        size(), warmup(), seconds());
+                one.forEach(g -> {
+                    g.sender().close();
+                    g.members().forEach(Conn::close);
+                });
+                List<Group> two = connectGroups.apply("b");
+                Result list = GroupFanout.run("方式二 (to_uid_list)", two, true, window, size(), warmup(),
+                        seconds());
+                two.forEach(g -> {
+                    g.sender().close();
+                    g.members().forEach(Conn::close);
+                });
+                table.ratio("5. group of " + members + " fan-out, deliveries/s: 方式二 (base: 方式一)",
+                        list.msgsPerSecond(), perMember.msgsPerSecond(), "%.0f", ">= 3");
+            }
+        }
+
+        @Override
+        public void close() {
+            load.close();
+            if (redis != null) {
+                redis.close();
+            }
+        }
+    }
+}

@@ -1,0 +1,115 @@
+package com.example.im.bench;
+
+import com.example.im.bench.Load.Conn;
+import com.example.im.bench.Meter.Result;
+import com.example.im.protocol.Envelope;
+import java.util.List;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Drives sender/receiver pairs of private messages (scenarios 1-4 and 7). Latency runs from the sender's
+ * {@code System.nanoTime()}, carried in the content, to the receiver in this same process, so both ends read one
+ * clock.
+ */
+final class Relay {
+
+    /** A sender and its receiver; for the echo server both are the same connection. */
+    record Pair(Conn sender, Conn receiver) {
+    }
+
+    private final Meter meter = new Meter();
+    private final int size;
+
+    private Relay(int size) {
+        this.size = size;
+    }
+
+    /**
+     * Closed loop: every pair keeps {@code window} messages in flight; each delivery sends the next one. This finds
+     * the highest rate the server sustains (latency here includes queueing behind the window).
+     */
+    static Result closedLoop(String label, List<Pair> pairs, int window, int size, double warmupSeconds,
+                             double seconds) {
+        Relay relay = new Relay(size);
+        pairs.forEach(pair -> relay.listen(pair, true));
+        for (Pair pair : pairs) {
+            for (int i = 0; i < window; i++) {
+                relay.send(pair, System.nanoTime());
+            }
+        }
+        return relay.meter.measure(label, warmupSeconds, seconds);
+    }
+
+    // tag::open-loop[]
+    /**
+     * Open loop at a fixed {@code rate} (messages per second over all pairs, round robin), whether or not earlier
+     * messages have arrived. A message's stamp is the instant it was due, not when the pacer got round to it, so a
+     * stall counts against the server instead of hiding (coordinated omission).
+     */
+    static Result openLoop(String label, List<Pair> pairs, double rate, int size, double warmupSeconds,
+                           double seconds) {
+        Relay relay = new Relay(size);
+        pairs.forEach(pair -> relay.listen(pair, false));
+        long start = System.nanoTime();
+        relay.meter.recordFrom = start + (long) (warmupSeconds * 1e9);
+        long end = relay.meter.recordFrom + (long) (seconds * 1e9);
+        double nanosPerMessage = 1e9 / rate;
+        long maxBacklog = Math.max(10_000, (long) rate * 5);
+        Thread pacer = new Thread(() -> {
+            long n = 0;
+            for (long now = System.nanoTime(); now < end && !relay.meter.failed(); now = System.nanoTime()) {
+                for (long due = (long) ((now - start) / nanosPerMessage); n < due; n++) {
+                    relay.send(pairs.get((int) (n % pairs.size())), start + (long) (n * nanosPerMessage));
+                }
+                if (relay.meter.sent.sum() - relay.meter.delivered.sum() > maxBacklog) {
+                    relay.meter.fail(label + ": over " + maxBacklog + " messages in flight; the server cannot "
+                            + "sustain " + (long) rate + " msgs/s");
+                }
+                LockSupport.parkNanos(200_000);
+            }
+        }, "bench-pacer");
+        pacer.start();
+        Result result = relay.meter.measure(label, warmupSeconds, seconds);
+        try {
+            pacer.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return result;
+    }
+    // end::open-loop[]
+
+    private void listen(Pair pair, boolean closedLoop) {
+        boolean echo = pair.sender() == pair.receiver();
+        pair.sender().onFrame = frame -> {
+            if (frame.hasError()) {
+                meter.fail(pair.sender().uid + " got " + frame.getError().getCode() + ": "
+                        + frame.getError().getText());
+            } else if (echo && frame.hasChat()) {
+                received(pair, frame, closedLoop);
+            }
+        };
+        if (!echo) {
+            pair.receiver().onFrame = frame -> {
+                if (frame.hasChat()) {
+                    received(pair, frame, closedLoop);
+                }
+            };
+            meter.watch(pair.receiver());
+        }
+        meter.watch(pair.sender());
+    }
+
+    private void received(Pair pair, Envelope frame, boolean closedLoop) {
+        long now = System.nanoTime();
+        meter.delivered(Load.stamp(frame), now);
+        if (closedLoop && meter.sending()) {
+            send(pair, now);
+        }
+    }
+
+    private void send(Pair pair, long stamp) {
+        meter.sent.increment();
+        pair.sender().send(Load.chat(pair.receiver().uid, stamp, size));
+    }
+}
