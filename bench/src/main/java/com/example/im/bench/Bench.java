@@ -46,18 +46,20 @@ public final class Bench {
               latency flags: --load 0.5 (fraction of the same-node rate) or --rate MSGS_PER_S
               idle flags:    --connections 2000 --per-process 9000 --ping-ms 5000 --hold-seconds 12
               jmh flags:     --jmh-forks 1 --jmh-iterations 5 --jmh-time 1s
+              every run:     --rounds 3: scenarios 1-5 and 7 run this many times, interleaved (baseline and measured
+                             in each round); the table gives medians. Scenarios 6 and 8 run once.
               output:        --markdown FILE (the table as Markdown, for docs/benchmarks.md)""";
 
     static final Set<String> FLAGS = Set.of("pairs", "window", "size", "seconds", "warmup", "load-threads", "redis",
             "groups", "group-size", "group-window", "load", "rate", "connections", "per-process", "ping-ms",
-            "hold-seconds", "jmh-forks", "jmh-iterations", "jmh-time", "markdown", "jvm-warmup");
+            "hold-seconds", "jmh-forks", "jmh-iterations", "jmh-time", "markdown", "jvm-warmup", "rounds");
 
     /** What {@code smoke} changes: seconds, not minutes, on a 2-core CI machine. */
     static final Map<String, String> SMOKE = Map.ofEntries(Map.entry("pairs", "2"), Map.entry("window", "4"),
             Map.entry("seconds", "0.5"), Map.entry("warmup", "0.2"), Map.entry("groups", "1"),
             Map.entry("group-size", "10"), Map.entry("group-window", "2"), Map.entry("connections", "200"),
             Map.entry("per-process", "120"), Map.entry("ping-ms", "500"), Map.entry("hold-seconds", "1.5"),
-            Map.entry("jvm-warmup", "0.2"), Map.entry("jmh-forks", "0"), Map.entry("jmh-iterations", "1"), Map.entry("jmh-time", "100ms"));
+            Map.entry("jvm-warmup", "0.2"), Map.entry("rounds", "1"), Map.entry("jmh-forks", "0"), Map.entry("jmh-iterations", "1"), Map.entry("jmh-time", "100ms"));
 
     private Bench() {
     }
@@ -115,9 +117,17 @@ public final class Bench {
         }
         Table table = new Table();
         try (Scenarios run = new Scenarios(settings, table)) {
-            for (String name : scenarios) {
-                System.out.println("== " + name);
-                run.run(name);
+            int rounds = run.intOf("rounds", 3);
+            table.rounds(rounds);
+            for (int round = 1; round <= rounds; round++) {
+                run.newRound();
+                for (String name : scenarios) {
+                    if (round > 1 && (name.equals("idle") || name.equals("jmh"))) {
+                        continue; // slow, and stable enough: idle counts connections, JMH repeats on its own
+                    }
+                    System.out.println("== " + name + (rounds > 1 ? " (round " + round + " of " + rounds + ")" : ""));
+                    run.run(name);
+                }
             }
         }
         System.out.println();
@@ -202,8 +212,8 @@ public final class Bench {
             switch (name) {
                 case "echo" -> {
                     Result e = echo();
-                    table.add("1. echo ceiling, msgs/s (" + pairs() + " pairs)", Table.fmt("%.0f", e.msgsPerSecond()),
-                            "-", "-", "the ceiling");
+                    table.ratio("1. echo ceiling, msgs/s (" + pairs() + " pairs)", e.msgsPerSecond(), Double.NaN,
+                            "%.0f", "(the ceiling)");
                 }
                 case "same-node" -> {
                     Result e = echo();
@@ -299,6 +309,13 @@ public final class Bench {
             }
         }
 
+        /** Forgets the shared runs, so the next round measures its own baselines. */
+        void newRound() {
+            echo = null;
+            sameNode = null;
+            crossNode = null;
+        }
+
         ServerConfig nodeConfig() {
             return ServerConfig.forTests().withRedis(redisUri(), ServerConfig.DEFAULT_SESSION_TTL_MILLIS,
                     ServerConfig.DEFAULT_UNDELIVERABLE_MILLIS);
@@ -354,8 +371,11 @@ public final class Bench {
                         .toList(), rate, size(), warmup(), seconds());
                 conns.forEach(Conn::close);
             }
-            String figure = "7. same-node p99 at " + (long) rate + " msgs/s, ms (base: echo at that rate)";
-            table.ratio(figure, node.p(99) / 1e6, base.p(99) / 1e6, "%.2f", "<= 5 ms");
+            String load = settings.containsKey("rate") ? "--rate" : Table.fmt("%.0f %%", doubleOf("load", 0.5) * 100)
+                    + " of same-node";
+            table.ratio("7. open-loop rate at " + load + ", msgs/s", rate, Double.NaN, "%.0f", "");
+            table.ratio("7. same-node p99 at that rate, ms (base: echo at that rate)", node.p(99) / 1e6,
+                    base.p(99) / 1e6, "%.2f", "<= 5 ms");
         }
         // end::latency[]
 

@@ -6,36 +6,75 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * The one output of every scenario: each figure next to the baseline measured in the same run, their ratio, and
- * the target the project aims at (issue 8); plus the machine and the date, because only the ratios travel.
+ * the target the project aims at (issue 8); plus the machine and the date, because only the ratios travel. A figure
+ * measured in several rounds shows the median of its values, of its baselines and of its per-round ratios (each
+ * ratio against the baseline of its own round, so a machine that drifts between rounds does not skew it).
  */
 final class Table {
 
-    record Row(String figure, String value, String baseline, String ratio, String target) {
+    private static final class Figure {
+        final String format;
+        final String target;
+        final List<Double> values = new ArrayList<>();
+        final List<Double> baselines = new ArrayList<>();
+
+        Figure(String format, String target) {
+            this.format = format;
+            this.target = target;
+        }
     }
 
-    private final List<Row> rows = new ArrayList<>();
+    private final Map<String, Figure> figures = new LinkedHashMap<>();
     private final List<String> notes = new ArrayList<>();
+    private int rounds = 1;
 
-    void add(String figure, String value, String baseline, String ratio, String target) {
-        rows.add(new Row(figure, value, baseline, ratio, target));
-    }
-
-    /** A figure whose ratio is value / baseline. */
-    void ratio(String figure, double value, double baseline, String unitFormat, String target) {
-        add(figure, fmt(unitFormat, value), fmt(unitFormat, baseline), fmt("%.2f", value / baseline), target);
+    /** A figure whose ratio is value / baseline; {@code baseline} NaN for a figure that is itself a baseline. */
+    void ratio(String figure, double value, double baseline, String format, String target) {
+        Figure f = figures.computeIfAbsent(figure, k -> new Figure(format, target));
+        f.values.add(value);
+        f.baselines.add(baseline);
     }
 
     void note(String line) {
-        notes.add(line);
+        if (!notes.contains(line)) {
+            notes.add(line);
+        }
+    }
+
+    void rounds(int n) {
+        rounds = n;
     }
 
     static String fmt(String format, double value) {
-        return String.format(Locale.ROOT, format, value);
+        return Double.isNaN(value) ? "-" : String.format(Locale.ROOT, format, value);
+    }
+
+    private static double median(List<Double> xs) {
+        double[] sorted = xs.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
+
+    /** figure, value, baseline, ratio, target (and the number of rounds behind it). */
+    List<String[]> rows() {
+        List<String[]> rows = new ArrayList<>();
+        figures.forEach((name, f) -> {
+            List<Double> ratios = new ArrayList<>();
+            for (int i = 0; i < f.values.size(); i++) {
+                ratios.add(f.values.get(i) / f.baselines.get(i));
+            }
+            rows.add(new String[] {name, fmt(f.format, median(f.values)), fmt(f.format, median(f.baselines)),
+                    fmt("%.2f", median(ratios)), f.target, Integer.toString(f.values.size())});
+        });
+        return rows;
     }
 
     static String machine() {
@@ -45,34 +84,40 @@ final class Table {
                 LocalDate.now());
     }
 
+    private String header() {
+        return "machine: " + machine() + (rounds > 1 ? "; median of " + rounds + " rounds where n > 1" : "");
+    }
+
     String text() {
-        int[] w = {6, 5, 8, 5, 6};
-        for (Row r : rows) {
-            w[0] = Math.max(w[0], r.figure().length());
-            w[1] = Math.max(w[1], r.value().length());
-            w[2] = Math.max(w[2], r.baseline().length());
-            w[3] = Math.max(w[3], r.ratio().length());
-            w[4] = Math.max(w[4], r.target().length());
+        List<String[]> rows = rows();
+        String[] head = {"figure", "value", "baseline", "ratio", "target", "n"};
+        int[] w = new int[head.length];
+        for (String[] r : concat(head, rows)) {
+            for (int i = 0; i < w.length; i++) {
+                w[i] = Math.max(w[i], r[i].length());
+            }
         }
-        String format = "%-" + w[0] + "s  %" + w[1] + "s  %" + w[2] + "s  %" + w[3] + "s  %-" + w[4] + "s%n";
-        StringBuilder sb = new StringBuilder();
-        sb.append("machine: ").append(machine()).append('\n');
-        sb.append(String.format(Locale.ROOT, format, "figure", "value", "baseline", "ratio", "target"));
-        for (Row r : rows) {
-            sb.append(String.format(Locale.ROOT, format, r.figure(), r.value(), r.baseline(), r.ratio(),
-                    r.target()));
+        String format = "%-" + w[0] + "s  %" + w[1] + "s  %" + w[2] + "s  %" + w[3] + "s  %-" + w[4] + "s  %"
+                + w[5] + "s%n";
+        StringBuilder sb = new StringBuilder(header()).append('\n');
+        for (String[] r : concat(head, rows)) {
+            sb.append(String.format(Locale.ROOT, format, (Object[]) r));
         }
         notes.forEach(n -> sb.append("  ").append(n).append('\n'));
         return sb.toString();
     }
 
+    private static List<String[]> concat(String[] head, List<String[]> rows) {
+        List<String[]> all = new ArrayList<>(List.<String[]>of(head));
+        all.addAll(rows);
+        return all;
+    }
+
     String markdown() {
-        StringBuilder sb = new StringBuilder();
-        sb.append("Machine: ").append(machine()).append(".\n\n");
-        sb.append("| figure | value | baseline | ratio | target |\n|---|--:|--:|--:|---|\n");
-        for (Row r : rows) {
-            sb.append("| ").append(r.figure()).append(" | ").append(r.value()).append(" | ").append(r.baseline())
-                    .append(" | ").append(r.ratio()).append(" | ").append(r.target()).append(" |\n");
+        StringBuilder sb = new StringBuilder(header().replace("machine:", "Machine:")).append(".\n\n");
+        sb.append("| figure | value | baseline | ratio | target | n |\n|---|--:|--:|--:|---|--:|\n");
+        for (String[] r : rows()) {
+            sb.append("| ").append(String.join(" | ", Arrays.asList(r))).append(" |\n");
         }
         if (!notes.isEmpty()) {
             sb.append('\n');
