@@ -41,7 +41,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
@@ -191,6 +190,7 @@ final class Idle {
             String stopped = null;
             for (Child load : loads) {
                 String[] reply = load.ask(null, 600);
+                System.out.println("  " + load.name + ": " + String.join(" ", reply));
                 held += Integer.parseInt(reply[1]);
                 if (Integer.parseInt(reply[2]) > 0 && stopped == null) {
                     stopped = reply[2] + " connection(s) of " + load.name + " failed, first: " + reply[3];
@@ -200,6 +200,7 @@ final class Idle {
                     kind, held, holdSeconds, pingMillis);
             Meter.sleep(holdSeconds);
             String[] heap = node.ask("measure", 120);
+            System.out.println("  " + node.name + ": " + String.join(" ", heap) + " (heap bytes, sessions, open files)");
             long after = Long.parseLong(heap[1]);
             int sessions = Integer.parseInt(heap[2]);
             long open = 0;
@@ -268,11 +269,16 @@ final class Idle {
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         for (String line = in.readLine(); line != null && !line.equals("quit"); line = in.readLine()) {
             if (line.equals("measure")) {
-                out.println("HEAP " + usedHeapAfterGc() + " " + sessions.getAsInt());
+                out.println("HEAP " + usedHeapAfterGc() + " " + sessions.getAsInt() + " " + openFiles());
             }
         }
         server.close();
         System.exit(0);
+    }
+
+    private static long openFiles() {
+        String[] fds = new java.io.File("/proc/self/fd").list();
+        return fds == null ? -1 : fds.length;
     }
 
     private static long usedHeapAfterGc() {
@@ -344,6 +350,19 @@ final class Idle {
         }
     }
 
+    /** Pings every {@code pingMillis}, first at a random point in the interval, as real clients spread out. */
+    private static void heartbeat(Conn conn, long pingMillis, AtomicLong pings, AtomicLong pongs) {
+        conn.onFrame = frame -> {
+            if (frame.hasPong()) {
+                pongs.incrementAndGet();
+            }
+        };
+        conn.channel.eventLoop().scheduleAtFixedRate(() -> {
+            pings.incrementAndGet();
+            conn.send(Envelope.newBuilder().setPing(Ping.newBuilder().setSentAt(System.currentTimeMillis())).build());
+        }, ThreadLocalRandom.current().nextLong(pingMillis), pingMillis, TimeUnit.MILLISECONDS);
+    }
+
     // ---- a load process ---------------------------------------------------------------------------------------
 
     static void loadMain(String[] args) throws Exception {
@@ -364,8 +383,12 @@ final class Idle {
             for (int i = 0; i < count && failed < 50; i++) {
                 slots.acquireUninterruptibly();
                 Conn conn = load.connectOne(server, source, prefix + i, true);
-                CompletableFuture<Conn> ready = conn.ready.orTimeout(10, TimeUnit.SECONDS);
-                ready.whenComplete((c, e) -> slots.release());
+                conn.ready.orTimeout(10, TimeUnit.SECONDS).whenComplete((c, e) -> {
+                    slots.release();
+                    if (e == null) {
+                        heartbeat(conn, pingMillis, pings, pongs); // from login on, not once all are connected
+                    }
+                });
                 started.add(conn);
                 if (i % 256 == 255) { // count failures as we go, so a full node stops the load early
                     failed = (int) started.stream().filter(c -> c.ready.isCompletedExceptionally()).count();
@@ -384,19 +407,6 @@ final class Idle {
                 }
             }
             failed = started.size() - held.size();
-            for (Conn conn : held) {
-                conn.onFrame = frame -> {
-                    if (frame.hasPong()) {
-                        pongs.incrementAndGet();
-                    }
-                };
-                // Spread the pings over the interval, as real clients' would be.
-                conn.channel.eventLoop().scheduleAtFixedRate(() -> {
-                    pings.incrementAndGet();
-                    conn.send(Envelope.newBuilder().setPing(Ping.newBuilder().setSentAt(System.currentTimeMillis()))
-                            .build());
-                }, ThreadLocalRandom.current().nextLong(pingMillis), pingMillis, TimeUnit.MILLISECONDS);
-            }
             PrintStream out = System.out;
             out.println("CONNECTED " + held.size() + " " + failed + " " + firstError.replace('\n', ' '));
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
