@@ -61,6 +61,11 @@ public final class Bench {
             Map.entry("per-process", "120"), Map.entry("ping-ms", "500"), Map.entry("hold-seconds", "1.5"),
             Map.entry("jvm-warmup", "0.2"), Map.entry("rounds", "1"), Map.entry("jmh-forks", "0"), Map.entry("jmh-iterations", "1"), Map.entry("jmh-time", "100ms"));
 
+    /** Thread name prefixes of the servers under test (their CPU time is reported per message). */
+    static final String NODE_THREADS = "im-";
+    static final String ECHO_THREADS = "echo-";
+    static final String NAIVE_THREADS = "naive-";
+
     private Bench() {
     }
 
@@ -220,6 +225,8 @@ public final class Bench {
                     Result s = sameNode();
                     table.ratio("2. same-node relay, msgs/s (base: echo)", s.msgsPerSecond(), e.msgsPerSecond(),
                             "%.0f", ">= 0.5");
+                    table.ratio("2. server CPU per message, ns: same-node (base: echo)", s.serverCpuNanosPerMessage(),
+                            e.serverCpuNanosPerMessage(), "%.0f", "-");
                     latencyRows("2. same-node", s, "echo", e);
                 }
                 case "cross-node" -> {
@@ -259,13 +266,13 @@ public final class Bench {
             double seconds = doubleOf("jvm-warmup", 5);
             try (EchoServer server = new EchoServer()) {
                 List<Conn> conns = connect(server.address(), 2 * pairs(), "w", false);
-                Relay.closedLoop("JVM warm-up: echo", conns.stream().map(c -> new Pair(c, c)).toList(),
+                Relay.closedLoop("JVM warm-up: echo", ECHO_THREADS, conns.stream().map(c -> new Pair(c, c)).toList(),
                         Math.max(1, window() / 2), size(), 0, seconds);
                 conns.forEach(Conn::close);
             }
             try (ChatServer node = ChatServer.start(nodeConfig())) {
                 List<Pair> pairs = pairs(node.localAddress(), node.localAddress());
-                Relay.closedLoop("JVM warm-up: same-node", pairs, window(), size(), 0, seconds);
+                Relay.closedLoop("JVM warm-up: same-node", NODE_THREADS, pairs, window(), size(), 0, seconds);
                 closeAll(pairs);
             }
         }
@@ -277,7 +284,7 @@ public final class Bench {
                     // own loop, since the echo comes back on the connection that sent it.
                     List<Conn> conns = connect(server.address(), 2 * pairs(), "e", false);
                     List<Pair> loops = conns.stream().map(c -> new Pair(c, c)).toList();
-                    echo = Relay.closedLoop("echo (raw Netty)", loops, Math.max(1, window() / 2), size(),
+                    echo = Relay.closedLoop("echo (raw Netty)", ECHO_THREADS, loops, Math.max(1, window() / 2), size(),
                             warmup(), seconds());
                     conns.forEach(Conn::close);
                 }
@@ -288,7 +295,7 @@ public final class Bench {
         Result sameNode() throws InterruptedException {
             if (sameNode == null) {
                 try (ChatServer node = ChatServer.start(nodeConfig())) {
-                    sameNode = relay("same-node (stage 6)", node.localAddress(), node.localAddress());
+                    sameNode = relay("same-node (stage 6)", NODE_THREADS, node.localAddress(), node.localAddress());
                 }
             }
             return sameNode;
@@ -297,7 +304,7 @@ public final class Bench {
         Result crossNode() throws InterruptedException {
             if (crossNode == null) {
                 try (ChatServer a = ChatServer.start(nodeConfig()); ChatServer b = ChatServer.start(nodeConfig())) {
-                    crossNode = relay("cross-node (stage 6, Redis)", a.localAddress(), b.localAddress());
+                    crossNode = relay("cross-node (stage 6, Redis)", NODE_THREADS, a.localAddress(), b.localAddress());
                 }
             }
             return crossNode;
@@ -305,7 +312,7 @@ public final class Bench {
 
         Result naive() {
             try (NaiveNode a = new NaiveNode(redisUri()); NaiveNode b = new NaiveNode(redisUri())) {
-                return relay("cross-node (naive LPUSH/BRPOP)", a.address(), b.address());
+                return relay("cross-node (naive LPUSH/BRPOP)", NAIVE_THREADS, a.address(), b.address());
             }
         }
 
@@ -321,10 +328,10 @@ public final class Bench {
                     ServerConfig.DEFAULT_UNDELIVERABLE_MILLIS);
         }
 
-        private Result relay(String label, InetSocketAddress senders, InetSocketAddress receivers) {
+        private Result relay(String label, String threads, InetSocketAddress senders, InetSocketAddress receivers) {
             List<Pair> pairs = pairs(senders, receivers);
             try {
-                return Relay.closedLoop(label, pairs, window(), size(), warmup(), seconds());
+                return Relay.closedLoop(label, threads, pairs, window(), size(), warmup(), seconds());
             } finally {
                 closeAll(pairs);
             }
@@ -358,7 +365,7 @@ public final class Bench {
             try (ChatServer server = ChatServer.start(nodeConfig())) {
                 List<Pair> pairs = pairs(server.localAddress(), server.localAddress());
                 try {
-                    node = Relay.openLoop("same-node at " + (long) rate + "/s", pairs, rate, size(), warmup(),
+                    node = Relay.openLoop("same-node at " + (long) rate + "/s", NODE_THREADS, pairs, rate, size(), warmup(),
                             seconds());
                 } finally {
                     closeAll(pairs);
@@ -367,7 +374,7 @@ public final class Bench {
             Result base;
             try (EchoServer server = new EchoServer()) {
                 List<Conn> conns = connect(server.address(), 2 * pairs(), "e", false);
-                base = Relay.openLoop("echo at " + (long) rate + "/s", conns.stream().map(c -> new Pair(c, c))
+                base = Relay.openLoop("echo at " + (long) rate + "/s", ECHO_THREADS, conns.stream().map(c -> new Pair(c, c))
                         .toList(), rate, size(), warmup(), seconds());
                 conns.forEach(Conn::close);
             }
@@ -408,6 +415,8 @@ public final class Bench {
                 });
                 table.ratio("5. group of " + members + " fan-out, deliveries/s: 方式二 (base: 方式一)",
                         list.msgsPerSecond(), perMember.msgsPerSecond(), "%.0f", ">= 3");
+                table.ratio("5. server CPU per delivery, ns: 方式一 (base: 方式二)", perMember.serverCpuNanosPerMessage(),
+                        list.serverCpuNanosPerMessage(), "%.0f", "-");
             }
         }
 

@@ -44,7 +44,7 @@ final class GroupFanout {
                 fanout.send(group, System.nanoTime());
             }
         }
-        return fanout.meter.measure(label, warmupSeconds, seconds);
+        return fanout.meter.measure(label, warmupSeconds, seconds, Bench.NODE_THREADS);
     }
 
     private void listen(Group group) {

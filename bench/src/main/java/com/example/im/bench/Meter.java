@@ -1,6 +1,9 @@
 package com.example.im.bench;
 
 import com.example.im.bench.Load.Conn;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -16,7 +19,8 @@ import org.HdrHistogram.Recorder;
 final class Meter {
 
     /** What a run measured: delivered messages per second over the measured window, and their latency (ns). */
-    record Result(String label, double msgsPerSecond, Histogram latency, long sent, long delivered) {
+    record Result(String label, double msgsPerSecond, Histogram latency, long sent, long delivered,
+                  double serverCpuNanosPerMessage) {
         double p(double percentile) {
             return latency.getValueAtPercentile(percentile);
         }
@@ -59,15 +63,21 @@ final class Meter {
         });
     }
 
-    /** Lets the load run {@code warmupSeconds}, measures {@code seconds}, then drains and checks; prints one line. */
-    Result measure(String label, double warmupSeconds, double seconds) {
+    /**
+     * Lets the load run {@code warmupSeconds}, measures {@code seconds}, then drains and checks; prints one line.
+     * {@code serverThreads}: the name prefix of the server's threads in this JVM, whose CPU time per delivered
+     * message is reported too (the load generator shares the machine; this is the server's own cost).
+     */
+    Result measure(String label, double warmupSeconds, double seconds, String serverThreads) {
         sleep(warmupSeconds);
         recorder.reset();
         long from = delivered.sum();
+        long cpu0 = cpuNanos(serverThreads);
         long t0 = System.nanoTime();
         sleep(seconds);
         long count = delivered.sum() - from;
         double elapsed = (System.nanoTime() - t0) / 1e9;
+        double cpuPerMessage = (double) (cpuNanos(serverThreads) - cpu0) / Math.max(1, count);
         Histogram latency = recorder.getIntervalHistogram();
         sending = false;
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
@@ -81,11 +91,24 @@ final class Meter {
             throw new IllegalStateException(label + ": sent " + sent.sum() + " messages, delivered "
                     + delivered.sum() + " within 30 s after the run");
         }
-        Result result = new Result(label, count / elapsed, latency, sent.sum(), delivered.sum());
+        Result result = new Result(label, count / elapsed, latency, sent.sum(), delivered.sum(), cpuPerMessage);
         System.out.printf(Locale.ROOT, "  %-30s %10.0f msgs/s  p50 %8.1f us  p99 %8.1f us  p999 %8.1f us"
-                        + "  (sent %d, delivered %d)%n", label, result.msgsPerSecond(), result.p(50) / 1e3,
-                result.p(99) / 1e3, result.p(99.9) / 1e3, result.sent(), result.delivered());
+                        + "  server CPU %6.0f ns/msg  (sent %d, delivered %d)%n", label, result.msgsPerSecond(),
+                result.p(50) / 1e3, result.p(99) / 1e3, result.p(99.9) / 1e3, cpuPerMessage, result.sent(),
+                result.delivered());
         return result;
+    }
+
+    /** CPU time so far of this JVM's live threads whose name starts with {@code prefix}. */
+    private static long cpuNanos(String prefix) {
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        long total = 0;
+        for (ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
+            if (info != null && info.getThreadName().startsWith(prefix)) {
+                total += Math.max(0, threads.getThreadCpuTime(info.getThreadId()));
+            }
+        }
+        return total;
     }
 
     static void sleep(double seconds) {

@@ -28,8 +28,8 @@ final class Relay {
      * Closed loop: every pair keeps {@code window} messages in flight; each delivery sends the next one. This finds
      * the highest rate the server sustains (latency here includes queueing behind the window).
      */
-    static Result closedLoop(String label, List<Pair> pairs, int window, int size, double warmupSeconds,
-                             double seconds) {
+    static Result closedLoop(String label, String serverThreads, List<Pair> pairs, int window, int size,
+                             double warmupSeconds, double seconds) {
         Relay relay = new Relay(size);
         pairs.forEach(pair -> relay.listen(pair, true));
         for (Pair pair : pairs) {
@@ -37,7 +37,7 @@ final class Relay {
                 relay.send(pair, System.nanoTime());
             }
         }
-        return relay.meter.measure(label, warmupSeconds, seconds);
+        return relay.meter.measure(label, warmupSeconds, seconds, serverThreads);
     }
 
     // tag::open-loop[]
@@ -46,8 +46,8 @@ final class Relay {
      * messages have arrived. A message's stamp is the instant it was due, not when the pacer got round to it, so a
      * stall counts against the server instead of hiding (coordinated omission).
      */
-    static Result openLoop(String label, List<Pair> pairs, double rate, int size, double warmupSeconds,
-                           double seconds) {
+    static Result openLoop(String label, String serverThreads, List<Pair> pairs, double rate, int size,
+                           double warmupSeconds, double seconds) {
         Relay relay = new Relay(size);
         pairs.forEach(pair -> relay.listen(pair, false));
         long start = System.nanoTime();
@@ -69,7 +69,7 @@ final class Relay {
             }
         }, "bench-pacer");
         pacer.start();
-        Result result = relay.meter.measure(label, warmupSeconds, seconds);
+        Result result = relay.meter.measure(label, warmupSeconds, seconds, serverThreads);
         try {
             pacer.join();
         } catch (InterruptedException e) {
