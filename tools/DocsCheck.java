@@ -16,18 +16,22 @@ import java.util.stream.Stream;
  *   java tools/DocsCheck.java --fix    # rewrite the generated blocks in place
  * </pre>
  *
- * Two kinds of generated block live in docs/*.md:
+ * Three kinds of generated block live in docs/*.md:
  * <ul>
  *   <li>{@code <!-- stage-diff: OLD NEW -->} ... {@code <!-- /stage-diff -->}: the "What changed" diffstat, exactly
  *       what {@code tools/stage-diff.sh --stat OLD NEW} prints (OLD may be {@code none});</li>
  *   <li>{@code <!-- snippet: path/to/File.java#tag -->} ... {@code <!-- /snippet -->}: the code between
- *       {@code // tag::tag[]} and {@code // end::tag[]} in that file, so an excerpt can never drift from the code.</li>
+ *       {@code // tag::tag[]} and {@code // end::tag[]} in that file, so an excerpt can never drift from the code;</li>
+ *   <li>{@code <!-- bench: 5.,8. frame -->} ... {@code <!-- /bench -->}: the rows of the benchmark table in
+ *       docs/benchmarks.md (between {@code <!-- bench-table -->} and {@code <!-- /bench-table -->}) whose figure
+ *       starts with one of the comma-separated prefixes, with the table's machine line, so a chapter quotes the
+ *       latest figures and never a stale copy.</li>
  * </ul>
  */
 public final class DocsCheck {
 
     private static final Pattern BLOCK = Pattern.compile(
-            "(<!-- (stage-diff|snippet): ([^>]*?) -->\\n)(.*?)(<!-- /\\2 -->)", Pattern.DOTALL);
+            "(<!-- (stage-diff|snippet|bench): ([^>]*?) -->\\n)(.*?)(<!-- /\\2 -->)", Pattern.DOTALL);
 
     public static void main(String[] args) throws Exception {
         boolean fix = args.length > 0 && args[0].equals("--fix");
@@ -49,7 +53,11 @@ public final class DocsCheck {
                 String arg = m.group(3).trim();
                 String expected;
                 try {
-                    expected = kind.equals("stage-diff") ? stageDiff(root, arg) : snippet(root, arg);
+                    expected = switch (kind) {
+                        case "stage-diff" -> stageDiff(root, arg);
+                        case "bench" -> bench(root, arg);
+                        default -> snippet(root, arg);
+                    };
                 } catch (IllegalStateException e) {
                     problems.add(root.relativize(file) + ": " + kind + " " + arg + ": " + e.getMessage());
                     m.appendReplacement(out, Matcher.quoteReplacement(m.group()));
@@ -88,6 +96,31 @@ public final class DocsCheck {
             throw new IllegalStateException("stage-diff.sh failed: " + output.strip());
         }
         return "```text\n" + output + "```\n";
+    }
+
+    private static String bench(Path root, String arg) throws IOException {
+        String md = Files.readString(root.resolve("docs/benchmarks.md"), StandardCharsets.UTF_8);
+        int start = md.indexOf("<!-- bench-table -->");
+        int end = md.indexOf("<!-- /bench-table -->");
+        if (start < 0 || end < start) {
+            throw new IllegalStateException("docs/benchmarks.md has no <!-- bench-table --> ... <!-- /bench-table -->");
+        }
+        List<String> lines = md.substring(start, end).lines().toList();
+        String machine = lines.stream().filter(l -> l.startsWith("Machine:")).findFirst()
+                .orElseThrow(() -> new IllegalStateException("the benchmark table has no Machine: line"));
+        List<String> head = lines.stream().filter(l -> l.startsWith("| figure") || l.startsWith("|---")).toList();
+        List<String> rows = new ArrayList<>();
+        for (String line : lines) {
+            for (String prefix : arg.split(",")) {
+                if (line.startsWith("| " + prefix.trim()) && !rows.contains(line)) {
+                    rows.add(line);
+                }
+            }
+        }
+        if (rows.isEmpty() || head.size() != 2) {
+            throw new IllegalStateException("no benchmark rows start with " + arg);
+        }
+        return machine + "\n\n" + String.join("\n", head) + "\n" + String.join("\n", rows) + "\n";
     }
 
     private static String snippet(Path root, String arg) throws IOException {
