@@ -8,25 +8,16 @@ import com.example.im.protocol.Replies;
 import com.example.im.protocol.Varint32FrameDecoder;
 import com.example.im.server.ChatServer;
 import com.example.im.server.ServerConfig;
-import io.netty.bootstrap.ServerBootstrap;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.protobuf.ProtobufDecoder;
 import io.netty.handler.codec.protobuf.ProtobufEncoder;
 import io.netty.handler.codec.protobuf.ProtobufVarint32LengthFieldPrepender;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
-import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -293,33 +284,18 @@ final class Idle {
     /** The baseline: what any Netty server holding heart-beating protobuf connections needs, and nothing more. */
     static final class BareNode implements AutoCloseable {
         final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
-        private final EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("bare-boss"),
-                NioIoHandler.newFactory());
-        private final EventLoopGroup workers = new MultiThreadIoEventLoopGroup(0,
-                new DefaultThreadFactory("bare-worker"), NioIoHandler.newFactory());
-        private final Channel server;
+        private final LoopbackServer server;
 
         BareNode(long readerIdleMillis) {
             ChannelHandler handler = new BareHandler();
-            server = new ServerBootstrap()
-                    .group(boss, workers)
-                    .channel(NioServerSocketChannel.class)
-                    .option(ChannelOption.SO_BACKLOG, 1024)
-                    .childOption(ChannelOption.TCP_NODELAY, true)
-                    .childHandler(new ChannelInitializer<Channel>() {
-                        @Override
-                        protected void initChannel(Channel ch) {
-                            ch.pipeline().addLast(new Varint32FrameDecoder(64 * 1024),
-                                    new ProtobufDecoder(Envelope.getDefaultInstance()),
-                                    new IdleStateHandler(readerIdleMillis, 0, 0, TimeUnit.MILLISECONDS),
-                                    new ProtobufVarint32LengthFieldPrepender(), new ProtobufEncoder(), handler);
-                        }
-                    })
-                    .bind("127.0.0.1", 0).syncUninterruptibly().channel();
+            server = new LoopbackServer("bare", p -> p.addLast(new Varint32FrameDecoder(64 * 1024),
+                    new ProtobufDecoder(Envelope.getDefaultInstance()),
+                    new IdleStateHandler(readerIdleMillis, 0, 0, TimeUnit.MILLISECONDS),
+                    new ProtobufVarint32LengthFieldPrepender(), new ProtobufEncoder(), handler));
         }
 
         int port() {
-            return ((InetSocketAddress) server.localAddress()).getPort();
+            return server.address().getPort();
         }
 
         @ChannelHandler.Sharable
@@ -344,9 +320,7 @@ final class Idle {
 
         @Override
         public void close() {
-            server.close().syncUninterruptibly();
-            boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-            workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+            server.close();
         }
     }
 

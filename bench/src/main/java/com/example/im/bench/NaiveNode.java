@@ -6,26 +6,17 @@ import com.example.im.protocol.ErrorCode;
 import com.example.im.protocol.Replies;
 import com.example.im.protocol.Varint32FrameDecoder;
 import com.google.protobuf.InvalidProtocolBufferException;
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.protobuf.ProtobufDecoder;
 import io.netty.handler.codec.protobuf.ProtobufEncoder;
 import io.netty.handler.codec.protobuf.ProtobufVarint32LengthFieldPrepender;
-import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import redis.clients.jedis.ConnectionPoolConfig;
 import redis.clients.jedis.RedisClient;
@@ -44,9 +35,7 @@ import redis.clients.jedis.RedisClient;
  */
 final class NaiveNode implements AutoCloseable {
 
-    private final EventLoopGroup boss;
-    private final EventLoopGroup workers;
-    private final Channel channel;
+    private final LoopbackServer server;
     private final RedisClient redis;
     private final String nodeId;
     private final Map<String, Channel> local = new ConcurrentHashMap<>();
@@ -58,26 +47,9 @@ final class NaiveNode implements AutoCloseable {
         ConnectionPoolConfig pool = new ConnectionPoolConfig();
         pool.setMaxTotal(16);
         redis = RedisClient.builder().fromURI(redisUri).poolConfig(pool).build();
-        boss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("naive-boss", true),
-                NioIoHandler.newFactory());
-        workers = new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("naive-worker", true),
-                NioIoHandler.newFactory());
-        channel = new ServerBootstrap()
-                .group(boss, workers)
-                .channel(NioServerSocketChannel.class)
-                .option(ChannelOption.SO_BACKLOG, 1024)
-                .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(new Varint32FrameDecoder(64 * 1024),
-                                new ProtobufDecoder(Envelope.getDefaultInstance()),
-                                new ProtobufVarint32LengthFieldPrepender(), new ProtobufEncoder(), new Handler());
-                    }
-                })
-                .bind("127.0.0.1", 0)
-                .syncUninterruptibly()
-                .channel();
+        server = new LoopbackServer("naive", p -> p.addLast(new Varint32FrameDecoder(64 * 1024),
+                new ProtobufDecoder(Envelope.getDefaultInstance()), new ProtobufVarint32LengthFieldPrepender(),
+                new ProtobufEncoder(), new Handler()));
         nodeId = "naive:" + address().getPort();
         consumer = new Thread(this::consume, "naive-brpop-" + nodeId);
         consumer.setDaemon(true);
@@ -85,7 +57,7 @@ final class NaiveNode implements AutoCloseable {
     }
 
     InetSocketAddress address() {
-        return (InetSocketAddress) channel.localAddress();
+        return server.address();
     }
 
     private static String sessionKey(String uid) {
@@ -155,14 +127,12 @@ final class NaiveNode implements AutoCloseable {
     @Override
     public void close() {
         running = false;
-        channel.close().syncUninterruptibly();
+        server.close();
         try {
             consumer.join(3_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-        workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         redis.close();
     }
 }
