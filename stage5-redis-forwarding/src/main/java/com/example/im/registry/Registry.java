@@ -29,6 +29,10 @@ public final class Registry {
                 .connectionTimeoutMs(5_000)
                 // Each operation retries for ~30 s in total; recipes such as PersistentNode keep going after that.
                 .retryPolicy(new ExponentialBackoffRetry(200, 10, 5_000))
+                // Keep dialling the addresses we were given. By default Curator replaces them with the ones in the
+                // ensemble's own config, which behind containers or NAT are names only the servers can resolve
+                // ("Unable to resolve address: zk1"): the client then loses the whole ensemble when one server stops.
+                .ensembleTracker(false)
                 .build();
         client.start();
         return client;
