@@ -58,7 +58,7 @@ public final class Bench {
     static final Map<String, String> SMOKE = Map.ofEntries(Map.entry("pairs", "2"), Map.entry("window", "4"),
             Map.entry("seconds", "0.5"), Map.entry("warmup", "0.2"), Map.entry("groups", "1"),
             Map.entry("group-size", "10"), Map.entry("group-window", "2"), Map.entry("connections", "200"),
-            Map.entry("per-process", "120"), Map.entry("ping-ms", "500"), Map.entry("hold-seconds", "1.5"),
+            Map.entry("per-process", "120"), Map.entry("ping-ms", "1000"), Map.entry("hold-seconds", "2.5"),
             Map.entry("jvm-warmup", "0.2"), Map.entry("rounds", "1"), Map.entry("jmh-forks", "0"), Map.entry("jmh-iterations", "1"), Map.entry("jmh-time", "100ms"));
 
     /** Thread name prefixes of the servers under test (their CPU time is reported per message). */
