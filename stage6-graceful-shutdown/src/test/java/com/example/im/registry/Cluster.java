@@ -14,37 +14,50 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 
-/** Real nodes registered in a test's ZooKeeper, and clients that find them through it. Closes all it made. */
-final class Cluster implements AutoCloseable {
+/**
+ * Real nodes registered in a test's ZooKeeper, and clients that find them through it. Closes all it made. Public so
+ * that the shutdown tests build their Redis-backed cluster on it.
+ */
+public final class Cluster implements AutoCloseable {
 
     /** Short refresh so that tests see connection counts quickly; production default is 5 s. */
     static final long REFRESH_MS = 100;
 
     private final String zk;
+    private final ServerConfig config;
     final List<ChatServer> nodes = new ArrayList<>();
     private final List<AutoCloseable> others = new ArrayList<>();
 
     Cluster(String zk) {
-        this.zk = zk;
+        this(zk, ServerConfig.forTests().withZooKeeper(zk, REFRESH_MS));
     }
 
-    ChatServer startNode() throws InterruptedException {
-        ChatServer node = ChatServer.start(ServerConfig.forTests().withZooKeeper(zk, REFRESH_MS));
+    /** Nodes started with {@code config}, which must register in {@code zk}. */
+    public Cluster(String zk, ServerConfig config) {
+        this.zk = zk;
+        this.config = config;
+    }
+
+    public ChatServer startNode() throws InterruptedException {
+        ChatServer node = ChatServer.start(config);
         nodes.add(node);
         return node;
     }
 
+    /** Closed with the cluster (before its nodes, in reverse order of tracking); returns {@code resource}. */
+    public <T extends AutoCloseable> T track(T resource) {
+        others.add(resource);
+        return resource;
+    }
+
     /** A Curator client of the test's own, to look at ZooKeeper from outside. */
     CuratorFramework observer() {
-        CuratorFramework curator = Registry.curator(zk, 10_000);
-        others.add(curator);
-        return curator;
+        return track(Registry.curator(zk, 10_000));
     }
 
     /** A directory that has seen {@code expected} nodes. */
     NodeDirectory directory(int expected) throws InterruptedException {
-        NodeDirectory directory = new NodeDirectory(Registry.curator(zk, 10_000));
-        others.add(directory);
+        NodeDirectory directory = track(new NodeDirectory(Registry.curator(zk, 10_000)));
         directory.awaitInitialized(10, TimeUnit.SECONDS);
         await().until(() -> directory.nodes().size() == expected);
         return directory;
@@ -54,14 +67,13 @@ final class Cluster implements AutoCloseable {
     ChatClient client(NodeDirectory directory, LoadBalancer balancer, String uid, Recorder recorder)
             throws InterruptedException {
         ClientConfig config = ClientConfig.of("127.0.0.1", 0).withBackoff(20, 200);
-        ChatClient client = ChatClient.connect(config, new ZkNodeLocator(directory, balancer), uid, recorder);
-        others.add(client);
+        ChatClient client = track(ChatClient.connect(config, new ZkNodeLocator(directory, balancer), uid, recorder));
         await().until(() -> recorder.count(Envelope.BodyCase.LOGIN_ACK) >= 1);
         return client;
     }
 
     /** The node whose SessionMap holds {@code uid}, or null. */
-    ChatServer nodeOf(String uid) {
+    public ChatServer nodeOf(String uid) {
         return nodes.stream().filter(n -> n.sessions().find(uid) != null).findFirst().orElse(null);
     }
 

@@ -8,6 +8,7 @@ import com.example.im.client.ChatClient;
 import com.example.im.client.ClientConfig;
 import com.example.im.client.Recorder;
 import com.example.im.protocol.Envelope;
+import com.example.im.registry.Cluster;
 import com.example.im.registry.NodeDirectory;
 import com.example.im.registry.NodeInfo;
 import com.example.im.registry.Registry;
@@ -20,7 +21,10 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import redis.clients.jedis.RedisClient;
 
-/** A full cluster for stage-6 tests: nodes in ZooKeeper and Redis, clients that find them through ZooKeeper. */
+/**
+ * A full cluster for stage-6 tests: nodes in ZooKeeper and Redis (short timings), clients that find them through
+ * ZooKeeper. Nodes and clean-up are stage 4's {@link Cluster}; this adds Redis and the users' view.
+ */
 final class Cluster6 implements AutoCloseable {
 
     /** Short timings so that tests see expiries quickly; the logic is the production one. */
@@ -29,13 +33,13 @@ final class Cluster6 implements AutoCloseable {
 
     final String zk;
     final String redis;
-    final List<ChatServer> nodes = new ArrayList<>();
-    private final List<AutoCloseable> others = new ArrayList<>();
+    private final Cluster cluster;
     NodeDirectory directory;
 
     Cluster6(String zk, String redis) {
         this.zk = zk;
         this.redis = redis;
+        this.cluster = new Cluster(zk, config());
     }
 
     ServerConfig config() {
@@ -44,15 +48,12 @@ final class Cluster6 implements AutoCloseable {
     }
 
     ChatServer startNode() throws InterruptedException {
-        ChatServer node = ChatServer.start(config());
-        nodes.add(node);
-        return node;
+        return cluster.startNode();
     }
 
     NodeDirectory directory() throws InterruptedException {
         if (directory == null) {
-            directory = new NodeDirectory(Registry.curator(zk, 10_000));
-            others.add(directory);
+            directory = cluster.track(new NodeDirectory(Registry.curator(zk, 10_000)));
             directory.awaitInitialized(10, TimeUnit.SECONDS);
         }
         return directory;
@@ -84,8 +85,8 @@ final class Cluster6 implements AutoCloseable {
     User login(String uid, LoadBalancer balancer) throws InterruptedException {
         Recorder seen = new Recorder();
         ClientConfig config = ClientConfig.of("127.0.0.1", 0).withBackoff(50, 500);
-        ChatClient client = ChatClient.connect(config, new ZkNodeLocator(directory(), balancer), uid, seen);
-        others.add(client);
+        ChatClient client = cluster.track(ChatClient.connect(config, new ZkNodeLocator(directory(), balancer), uid,
+                seen));
         await().until(() -> seen.count(Envelope.BodyCase.LOGIN_ACK) >= 1);
         return new User(uid, client, seen);
     }
@@ -104,9 +105,7 @@ final class Cluster6 implements AutoCloseable {
     }
 
     RedisClient inspect() {
-        RedisClient client = RedisClient.create(java.net.URI.create(redis));
-        others.add(client);
-        return client;
+        return cluster.track(RedisClient.create(java.net.URI.create(redis)));
     }
 
     /** The session values in Redis that name {@code nodeId}. */
@@ -122,14 +121,11 @@ final class Cluster6 implements AutoCloseable {
     }
 
     ChatServer nodeOf(String uid) {
-        return nodes.stream().filter(n -> n.sessions().find(uid) != null).findFirst().orElse(null);
+        return cluster.nodeOf(uid);
     }
 
     @Override
     public void close() throws Exception {
-        for (int i = others.size() - 1; i >= 0; i--) {
-            others.get(i).close();
-        }
-        nodes.forEach(ChatServer::close);
+        cluster.close();
     }
 }
