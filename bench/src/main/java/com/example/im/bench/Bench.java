@@ -59,7 +59,8 @@ public final class Bench {
             Map.entry("seconds", "0.5"), Map.entry("warmup", "0.2"), Map.entry("groups", "1"),
             Map.entry("group-size", "10"), Map.entry("group-window", "2"), Map.entry("connections", "200"),
             Map.entry("per-process", "120"), Map.entry("ping-ms", "1000"), Map.entry("hold-seconds", "2.5"),
-            Map.entry("jvm-warmup", "0.2"), Map.entry("rounds", "1"), Map.entry("jmh-forks", "0"), Map.entry("jmh-iterations", "1"), Map.entry("jmh-time", "100ms"));
+            Map.entry("jvm-warmup", "0.2"), Map.entry("rounds", "1"), Map.entry("jmh-forks", "0"),
+            Map.entry("jmh-iterations", "1"), Map.entry("jmh-time", "100ms"));
 
     /** Thread name prefixes of the servers under test (their CPU time is reported per message). */
     static final String NODE_THREADS = "im-";
@@ -264,39 +265,56 @@ public final class Bench {
         private void warmUp() throws InterruptedException {
             warm = true;
             double seconds = doubleOf("jvm-warmup", 5);
+            onEcho(loops -> Relay.closedLoop("JVM warm-up: echo", ECHO_THREADS, loops, echoWindow(), size(), 0,
+                    seconds));
+            onNode(pairs -> Relay.closedLoop("JVM warm-up: same-node", NODE_THREADS, pairs, window(), size(), 0,
+                    seconds));
+        }
+
+        /**
+         * Runs {@code run} against a fresh echo server with the connections the pairs would have (two per pair),
+         * each its own loop, since the echo comes back on the connection that sent it.
+         */
+        private Result onEcho(Function<List<Pair>, Result> run) {
             try (EchoServer server = new EchoServer()) {
-                List<Conn> conns = connect(server.address(), 2 * pairs(), "w", false);
-                Relay.closedLoop("JVM warm-up: echo", ECHO_THREADS, conns.stream().map(c -> new Pair(c, c)).toList(),
-                        Math.max(1, window() / 2), size(), 0, seconds);
-                conns.forEach(Conn::close);
+                List<Conn> conns = connect(server.address(), 2 * pairs(), "e", false);
+                try {
+                    return run.apply(conns.stream().map(c -> new Pair(c, c)).toList());
+                } finally {
+                    conns.forEach(Conn::close);
+                }
             }
+        }
+
+        /** Runs {@code run} against a fresh stage 6 node with every pair on it. */
+        private Result onNode(Function<List<Pair>, Result> run) throws InterruptedException {
             try (ChatServer node = ChatServer.start(nodeConfig())) {
                 List<Pair> pairs = pairs(node.localAddress(), node.localAddress());
-                Relay.closedLoop("JVM warm-up: same-node", NODE_THREADS, pairs, window(), size(), 0, seconds);
-                closeAll(pairs);
+                try {
+                    return run.apply(pairs);
+                } finally {
+                    closeAll(pairs);
+                }
             }
+        }
+
+        /** Half the pairs' window per echo connection: the same messages in flight over twice the connections. */
+        private int echoWindow() {
+            return Math.max(1, window() / 2);
         }
 
         Result echo() {
             if (echo == null) {
-                try (EchoServer server = new EchoServer()) {
-                    // The same connections (two per pair) and the same messages in flight; each connection is its
-                    // own loop, since the echo comes back on the connection that sent it.
-                    List<Conn> conns = connect(server.address(), 2 * pairs(), "e", false);
-                    List<Pair> loops = conns.stream().map(c -> new Pair(c, c)).toList();
-                    echo = Relay.closedLoop("echo (raw Netty)", ECHO_THREADS, loops, Math.max(1, window() / 2), size(),
-                            warmup(), seconds());
-                    conns.forEach(Conn::close);
-                }
+                echo = onEcho(loops -> Relay.closedLoop("echo (raw Netty)", ECHO_THREADS, loops, echoWindow(), size(),
+                        warmup(), seconds()));
             }
             return echo;
         }
 
         Result sameNode() throws InterruptedException {
             if (sameNode == null) {
-                try (ChatServer node = ChatServer.start(nodeConfig())) {
-                    sameNode = relay("same-node (stage 6)", NODE_THREADS, node.localAddress(), node.localAddress());
-                }
+                sameNode = onNode(pairs -> Relay.closedLoop("same-node (stage 6)", NODE_THREADS, pairs, window(),
+                        size(), warmup(), seconds()));
             }
             return sameNode;
         }
@@ -361,23 +379,10 @@ public final class Bench {
         private void latency() throws InterruptedException {
             double rate = settings.containsKey("rate") ? doubleOf("rate", 0)
                     : doubleOf("load", 0.5) * sameNode().msgsPerSecond();
-            Result node;
-            try (ChatServer server = ChatServer.start(nodeConfig())) {
-                List<Pair> pairs = pairs(server.localAddress(), server.localAddress());
-                try {
-                    node = Relay.openLoop("same-node at " + (long) rate + "/s", NODE_THREADS, pairs, rate, size(), warmup(),
-                            seconds());
-                } finally {
-                    closeAll(pairs);
-                }
-            }
-            Result base;
-            try (EchoServer server = new EchoServer()) {
-                List<Conn> conns = connect(server.address(), 2 * pairs(), "e", false);
-                base = Relay.openLoop("echo at " + (long) rate + "/s", ECHO_THREADS, conns.stream().map(c -> new Pair(c, c))
-                        .toList(), rate, size(), warmup(), seconds());
-                conns.forEach(Conn::close);
-            }
+            Result node = onNode(pairs -> Relay.openLoop("same-node at " + (long) rate + "/s", NODE_THREADS, pairs,
+                    rate, size(), warmup(), seconds()));
+            Result base = onEcho(loops -> Relay.openLoop("echo at " + (long) rate + "/s", ECHO_THREADS, loops, rate,
+                    size(), warmup(), seconds()));
             String load = settings.containsKey("rate") ? "--rate" : Table.fmt("%.0f %%", doubleOf("load", 0.5) * 100)
                     + " of same-node";
             table.ratio("7. open-loop rate at " + load + ", msgs/s", rate, Double.NaN, "%.0f", "");
@@ -415,8 +420,8 @@ public final class Bench {
                 });
                 table.ratio("5. group of " + members + " fan-out, deliveries/s: 方式二 (base: 方式一)",
                         list.msgsPerSecond(), perMember.msgsPerSecond(), "%.0f", ">= 3");
-                table.ratio("5. server CPU per delivery, ns: 方式一 (base: 方式二)", perMember.serverCpuNanosPerMessage(),
-                        list.serverCpuNanosPerMessage(), "%.0f", "-");
+                table.ratio("5. server CPU per delivery, ns: 方式一 (base: 方式二)",
+                        perMember.serverCpuNanosPerMessage(), list.serverCpuNanosPerMessage(), "%.0f", "-");
             }
         }
 

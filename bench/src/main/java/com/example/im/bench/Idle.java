@@ -191,7 +191,8 @@ final class Idle {
                     kind, held, holdSeconds, pingMillis);
             Meter.sleep(holdSeconds);
             String[] heap = node.ask("measure", 120);
-            System.out.println("  " + node.name + ": " + String.join(" ", heap) + " (heap bytes, sessions, open files)");
+            System.out.println("  " + node.name + ": " + String.join(" ", heap)
+                    + " (heap bytes, sessions, open files)");
             long after = Long.parseLong(heap[1]);
             int sessions = Integer.parseInt(heap[2]);
             long open = 0;
