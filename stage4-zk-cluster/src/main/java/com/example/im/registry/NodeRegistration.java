@@ -53,10 +53,11 @@ public final class NodeRegistration implements AutoCloseable {
         if (now == published.connections()) {
             return;
         }
-        published = published.withConnections(now);
+        NodeInfo next = published.withConnections(now);
         try {
             // Kept by the recipe even while ZooKeeper is away, and written when the znode is (re)created.
-            znode.setData(published.toJson());
+            znode.setData(next.toJson());
+            published = next; // only once written: a failed write is tried again on the next refresh
         } catch (Exception e) {
             log.debug("connection count not published yet ({}); the recipe retries", e.toString());
         }

@@ -115,4 +115,23 @@ class NodeRegistrationTest {
         zk.restartServer(0);
         await().atMost(Duration.ofSeconds(30)).until(() -> observer.checkExists().forPath(path) != null);
     }
+
+    @Test
+    void aConnectionCountThatChangedBeforeTheFirstRegistrationIsPublishedOnceZooKeeperAnswers() throws Exception {
+        zk.stopServer(0);
+        java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
+        NodeInfo me = new NodeInfo("early-node", "127.0.0.1", 7999, 0);
+        try (NodeRegistration registration = new NodeRegistration(Registry.curator(zk.connectString(), 10_000), me,
+                connections::get)) {
+            connections.set(5);
+            registration.refresh(); // ZooKeeper is away: the znode does not exist yet, the write fails
+            zk.restartServer(0);
+            await().atMost(Duration.ofSeconds(20)).until(() -> {
+                registration.refresh(); // what the node's timer does every few seconds
+                byte[] data = observer.checkExists().forPath(Registry.nodePath("early-node")) == null ? null
+                        : observer.getData().forPath(Registry.nodePath("early-node"));
+                return data != null && NodeInfo.fromJson(data).connections() == 5;
+            });
+        }
+    }
 }

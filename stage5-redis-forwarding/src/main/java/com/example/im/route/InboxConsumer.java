@@ -1,7 +1,6 @@
 package com.example.im.route;
 
 import com.example.im.protocol.Delivery;
-import com.example.im.protocol.ErrorCode;
 import com.example.im.protocol.InboxEntry;
 import com.example.im.protocol.Kick;
 import com.example.im.protocol.Replies;
@@ -9,7 +8,6 @@ import com.example.im.server.Fanout;
 import com.example.im.server.SessionMap;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -20,6 +18,7 @@ import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.AbstractPipeline;
+import redis.clients.jedis.Response;
 import redis.clients.jedis.StreamEntryID;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisDataException;
@@ -57,6 +56,7 @@ public final class InboxConsumer implements AutoCloseable {
     private final byte[] consumer;
     private final Thread thread;
     private volatile boolean running = true;
+    private volatile Runnable onRedisReset = () -> { };
     private volatile boolean crashAfterNextRead;
     private volatile long delivered;
 
@@ -95,7 +95,7 @@ public final class InboxConsumer implements AutoCloseable {
                 long now = System.currentTimeMillis();
                 if (now >= nextRetry) {
                     // Pending entries: read before a crash and never acknowledged, or waiting for their user.
-                    process(read(PENDING, 0));
+                    readPending();
                     nextRetry = now + retryMillis;
                 }
                 List<StreamEntryBinary> fresh = read(StreamEntryID.XREADGROUP_UNDELIVERED_ENTRY, 500);
@@ -111,9 +111,14 @@ public final class InboxConsumer implements AutoCloseable {
                 backoff = 100;
             } catch (JedisDataException e) {
                 if (e.getMessage() != null && e.getMessage().startsWith("NOGROUP")) {
-                    groupReady = false; // Redis restarted without persistence: the stream and group are gone
+                    // Redis restarted without persistence: the stream and group are gone, and so are the sessions.
+                    groupReady = false;
+                    onRedisReset.run();
                 } else {
-                    log.warn("inbox {}: {}", key, e.toString());
+                    // -OOM, -READONLY, WRONGTYPE ...: Redis answers but refuses. Say so, and do not spin on it.
+                    log.warn("inbox {}: Redis refused ({}); retrying in {} ms", key, e.getMessage(), backoff);
+                    sleep(backoff);
+                    backoff = Math.min(backoff * 2, 2_000);
                 }
             } catch (RuntimeException e) {
                 if (!running) {
@@ -139,6 +144,22 @@ public final class InboxConsumer implements AutoCloseable {
                 throw e;
             }
         }
+    }
+
+    /**
+     * Every pending entry, page by page in id order: an entry behind the first page must not wait for the ones in
+     * front of it to resolve,.
+     */
+    private void readPending() {
+        StreamEntryID from = PENDING;
+        List<StreamEntryBinary> page;
+        do {
+            page = read(from, 0);
+            process(page);
+            if (!page.isEmpty()) {
+                from = page.get(page.size() - 1).getID();
+            }
+        } while (page.size() == batchSize && running);
     }
 
     private List<StreamEntryBinary> read(StreamEntryID from, int blockMillis) {
@@ -186,16 +207,11 @@ public final class InboxConsumer implements AutoCloseable {
                 }
             }
         }
-        try (AbstractPipeline pipeline = redis.pipelined()) {
-            if (!unresolved.isEmpty()) {
-                chase(unresolved, pipeline, done);
-            }
-            if (!done.isEmpty()) {
-                StreamEntryID[] ids = done.toArray(StreamEntryID[]::new);
-                pipeline.xack(key, RedisKeys.GROUP, ids);
-                pipeline.xdel(key, ids); // acknowledged entries are of no further use: keep the stream small
-            }
-            pipeline.sync();
+        if (!unresolved.isEmpty()) {
+            chase(unresolved, done);
+        }
+        if (!done.isEmpty()) {
+            acknowledge(done);
         }
     }
 
@@ -219,53 +235,125 @@ public final class InboxConsumer implements AutoCloseable {
     }
     // end::process[]
 
-    /**
-     * Recipients who are not here (any more): follow them to the node their session now names, keep the entry
-     * pending while they might still come back here (a reconnect in progress), give up after the configured time.
-     */
-    private void chase(List<Unresolved> unresolved, AbstractPipeline pipeline, List<StreamEntryID> done) {
-        Set<String> uids = new HashSet<>();
-        unresolved.forEach(u -> uids.addAll(u.uids()));
-        Map<String, SessionRef> owners = store.lookup(uids);
-        long now = System.currentTimeMillis();
-        for (Unresolved u : unresolved) {
-            Map<String, List<String>> elsewhere = new LinkedHashMap<>();
-            List<String> waiting = new ArrayList<>();
-            for (String uid : u.uids()) {
-                SessionRef owner = owners.get(uid);
-                if (owner != null && !owner.nodeId().equals(nodeId) && u.entry().getHops() < MAX_HOPS) {
-                    elsewhere.computeIfAbsent(owner.nodeId(), n -> new ArrayList<>()).add(uid);
-                } else {
-                    waiting.add(uid);
-                }
-            }
-            elsewhere.forEach((node, members) -> Forwarder.xadd(pipeline, node, u.entry().toBuilder()
-                    .setDelivery(u.entry().getDelivery().toBuilder().clearToUids().addAllToUids(members))
-                    .setHops(u.entry().getHops() + 1).build()));
-            boolean expired = now - u.entry().getFirstQueuedAt() > undeliverableMillis;
-            if (waiting.isEmpty() || expired) {
-                if (expired && !waiting.isEmpty()) {
-                    log.warn("giving up message {} for {}: not connected anywhere for {} ms",
-                            u.entry().getDelivery().getMessage().getMsgId(), waiting, undeliverableMillis);
-                }
-                done.add(u.id());
-            } else if (!elsewhere.isEmpty() || waiting.size() < u.entry().getDelivery().getToUidsCount()) {
-                // Partly delivered: re-queue only the users still awaited, so nobody gets a second copy.
-                Forwarder.xadd(pipeline, nodeId, u.entry().toBuilder()
-                        .setDelivery(u.entry().getDelivery().toBuilder().clearToUids().addAllToUids(waiting))
-                        .build());
-                done.add(u.id());
-            }
-            // else: nobody could be reached: the entry stays pending and is retried every retryMillis.
+    /** XACK and XDEL of finished entries, in one round trip; a refusal is logged (the entries come again: a duplicate). */
+    private void acknowledge(List<StreamEntryID> done) {
+        StreamEntryID[] ids = done.toArray(StreamEntryID[]::new);
+        Response<Long> acked;
+        Response<Long> deleted;
+        try (AbstractPipeline pipeline = redis.pipelined()) {
+            acked = pipeline.xack(key, RedisKeys.GROUP, ids);
+            deleted = pipeline.xdel(key, ids); // acknowledged entries are of no further use: keep the stream small
+            pipeline.sync();
+        }
+        try {
+            acked.get();
+            deleted.get();
+        } catch (JedisDataException e) {
+            log.warn("inbox {}: Redis refused to acknowledge {} entries ({}); they will be delivered again", key,
+                    ids.length, e.getMessage());
         }
     }
 
+    // tag::chase[]
+    /**
+     * Recipients who are not here (any more): follow them to the node their session now names, keep the entry
+     * pending while they might still come back here (a reconnect in progress), give up after the configured time.
+     * An entry is acknowledged only once every push it needed has been accepted by Redis: a refused push (-OOM,
+     * -READONLY, WRONGTYPE) leaves the entry pending, and it is tried again on the next pass.
+     */
+    private void chase(List<Unresolved> unresolved, List<StreamEntryID> done) {
+        Set<String> uids = new HashSet<>();
+        unresolved.forEach(u -> uids.addAll(u.uids()));
+        Map<String, SessionRef> owners = store.lookup(uids);
+        long now = redisMillis(); // ages are measured on Redis' clock, never by comparing two nodes' clocks
+        Map<Unresolved, List<Response<byte[]>>> pushes = new LinkedHashMap<>();
+        try (AbstractPipeline pipeline = redis.pipelined()) {
+            for (Unresolved u : unresolved) {
+                long queuedAt = queuedAt(u);
+                Map<String, List<String>> elsewhere = new LinkedHashMap<>();
+                List<String> waiting = new ArrayList<>();
+                for (String uid : u.uids()) {
+                    SessionRef owner = owners.get(uid);
+                    if (owner != null && !owner.nodeId().equals(nodeId) && u.entry().getHops() < MAX_HOPS) {
+                        elsewhere.computeIfAbsent(owner.nodeId(), n -> new ArrayList<>()).add(uid);
+                    } else {
+                        waiting.add(uid);
+                    }
+                }
+                List<Response<byte[]>> sent = new ArrayList<>();
+                elsewhere.forEach((node, members) -> sent.add(Forwarder.xadd(pipeline, node, u.entry().toBuilder()
+                        .setDelivery(u.entry().getDelivery().toBuilder().clearToUids().addAllToUids(members))
+                        .setFirstQueuedAt(queuedAt).setHops(u.entry().getHops() + 1).build())));
+                boolean expired = now - queuedAt > undeliverableMillis;
+                if (waiting.isEmpty() || expired) {
+                    if (expired && !waiting.isEmpty()) {
+                        log.warn("giving up message {} for {}: not connected anywhere for {} ms",
+                                u.entry().getDelivery().getMessage().getMsgId(), waiting, undeliverableMillis);
+                    }
+                    pushes.put(u, sent);
+                } else if (!elsewhere.isEmpty() || waiting.size() < u.entry().getDelivery().getToUidsCount()) {
+                    // Partly delivered: re-queue only the users still awaited, so nobody gets a second copy.
+                    sent.add(Forwarder.xadd(pipeline, nodeId, u.entry().toBuilder()
+                            .setDelivery(u.entry().getDelivery().toBuilder().clearToUids().addAllToUids(waiting))
+                            .setFirstQueuedAt(queuedAt).build()));
+                    pushes.put(u, sent);
+                }
+                // else: nobody could be reached: the entry stays pending and is retried every retryMillis.
+            }
+            pipeline.sync();
+        }
+        pushes.forEach((u, sent) -> {
+            try {
+                sent.forEach(Response::get);
+                done.add(u.id());
+            } catch (JedisDataException e) {
+                log.warn("inbox {}: Redis refused to forward message {} ({}); it stays pending and is retried", key,
+                        u.entry().getDelivery().getMessage().getMsgId(), e.getMessage());
+            }
+        });
+    }
+
+    /**
+     * When the entry first entered an inbox, on Redis' clock: the time in its stream id, or, for an entry a consumer
+     * forwarded or re-queued (which gave it a new id), the time that consumer carried over.
+     */
+    private static long queuedAt(Unresolved u) {
+        return u.entry().getFirstQueuedAt() > 0 ? u.entry().getFirstQueuedAt() : u.id().getTime();
+    }
+
+    private long redisMillis() {
+        @SuppressWarnings("unchecked")
+        List<Object> time = (List<Object>) redis.eval("return redis.call('TIME')");
+        return Long.parseLong(asString(time.get(0))) * 1_000 + Long.parseLong(asString(time.get(1))) / 1_000;
+    }
+
+    private static String asString(Object value) {
+        return value instanceof byte[] bytes ? new String(bytes, StandardCharsets.US_ASCII) : String.valueOf(value);
+    }
+    // end::chase[]
+
+    /**
+     * A user logged in on another node: close the connection here, if it still holds the session the kick names and
+     * Redis still says the user is elsewhere. A kick from a claim that was undone since (the newer connection closed
+     * at once; its node took its session back) finds no other session and closes nothing.
+     */
     private void kick(Kick kick) {
         Channel channel = sessions.find(kick.getUid());
-        if (channel != null && kick.getSessionId().equals(channel.attr(SessionMap.SESSION_ID).get())) {
-            log.info("{} logged in on another node; closing its connection here", kick.getUid());
-            channel.writeAndFlush(Replies.error(ErrorCode.KICKED, kick.getUid() + " logged in on another node"))
-                    .addListener(ChannelFutureListener.CLOSE);
+        if (channel == null || !kick.getSessionId().equals(channel.attr(SessionMap.SESSION_ID).get())) {
+            return;
+        }
+        SessionRef current;
+        try {
+            current = store.lookup(kick.getUid());
+        } catch (RuntimeException e) {
+            current = new SessionRef("unknown", "unknown"); // Redis did not answer: the newest login wins
+        }
+        if (current == null || current.sessionId().equals(kick.getSessionId())) {
+            log.info("ignoring a stale kick of {}: Redis names no newer session", kick.getUid());
+            return;
+        }
+        if (sessions.kick(kick.getUid(), channel, kick.getUid() + " logged in on another node")) {
+            log.info("{} logged in on another node; closed its connection here", kick.getUid());
         }
     }
 
@@ -275,6 +363,11 @@ public final class InboxConsumer implements AutoCloseable {
      */
     public void crashAfterNextRead() {
         crashAfterNextRead = true;
+    }
+
+    /** Runs {@code action} when the stream turns out to be gone (Redis lost its data): sessions must be re-asserted. */
+    public void onRedisReset(Runnable action) {
+        this.onRedisReset = action;
     }
 
     /** Messages handed to local connections so far (each recipient counts). */

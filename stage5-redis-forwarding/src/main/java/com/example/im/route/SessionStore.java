@@ -1,6 +1,5 @@
 package com.example.im.route;
 
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
@@ -8,6 +7,7 @@ import java.util.Map;
 import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.params.SetParams;
 
 /**
@@ -24,12 +24,19 @@ public final class SessionStore {
             end
             return 0""";
 
-    /** Extend our session, or write it again if it vanished (a Redis restart); never overwrite someone else's. */
-    static final String RENEW_IF_OWNED_OR_MISSING = """
+    /**
+     * Extend our session: 1. Someone else's: 0 (the user logged in elsewhere; the caller closes its connection).
+     * Missing: -1 (a Redis restart lost it, or a logout just deleted it). The script never writes a missing session
+     * back: it cannot know whether the connection is still there at the moment of the write; the caller re-asserts it
+     * on the user's session lane, after looking (see RedisRouting#renew).
+     */
+    static final String RENEW_IF_OWNED = """
             local current = redis.call('GET', KEYS[1])
-            if current == false or current == ARGV[1] then
-              redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+            if current == ARGV[1] then
+              redis.call('PEXPIRE', KEYS[1], ARGV[2])
               return 1
+            elseif current == false then
+              return -1
             end
             return 0""";
     // end::scripts[]
@@ -56,19 +63,48 @@ public final class SessionStore {
     }
     // end::claim[]
 
-    /** Renews every session this node holds, in one pipelined round trip; returns how many were still ours. */
-    public int renew(Map<String, SessionRef> sessions) {
+    /** What a renewal found for one session. */
+    public enum Renewal { RENEWED, SOMEONE_ELSES, MISSING }
+
+    /**
+     * Renews every session this node holds, in one pipelined round trip, and says for each what it found. Every
+     * reply is read: a session whose renewal failed is absent from the result (it is tried again next time).
+     */
+    public Map<String, Renewal> renew(Map<String, SessionRef> sessions) {
+        Map<String, Renewal> found = new HashMap<>();
         if (sessions.isEmpty()) {
-            return 0;
+            return found;
         }
-        List<Response<Object>> results = new ArrayList<>(sessions.size());
+        Map<String, Response<Object>> results = new HashMap<>();
         try (AbstractPipeline pipeline = redis.pipelined()) {
             String ttl = Long.toString(ttlMillis);
-            sessions.forEach((uid, ref) -> results.add(pipeline.eval(RENEW_IF_OWNED_OR_MISSING,
+            sessions.forEach((uid, ref) -> results.put(uid, pipeline.eval(RENEW_IF_OWNED,
                     List.of(RedisKeys.session(uid)), List.of(ref.encode(), ttl))));
             pipeline.sync();
         }
-        return (int) results.stream().filter(r -> Long.valueOf(1L).equals(r.get())).count();
+        JedisDataException error = null;
+        for (Map.Entry<String, Response<Object>> result : results.entrySet()) {
+            try {
+                Object reply = result.getValue().get();
+                found.put(result.getKey(), Long.valueOf(1L).equals(reply) ? Renewal.RENEWED
+                        : Long.valueOf(0L).equals(reply) ? Renewal.SOMEONE_ELSES : Renewal.MISSING);
+            } catch (JedisDataException e) {
+                error = e;
+            }
+        }
+        if (error != null && found.isEmpty()) {
+            throw error; // nothing renewed (-OOM, -READONLY ...): the caller retries soon
+        }
+        return found;
+    }
+
+    /**
+     * Writes {@code ref} as the session of {@code uid} only if there is none (after a Redis restart lost it): a
+     * session someone else wrote meanwhile is newer and is left alone. True when written.
+     */
+    public boolean reassert(String uid, SessionRef ref) {
+        return "OK".equals(redis.set(RedisKeys.session(uid), ref.encode(),
+                SetParams.setParams().nx().px(ttlMillis)));
     }
 
     /** The sessions of {@code uids} in one MGET; users without a session are absent from the map. */

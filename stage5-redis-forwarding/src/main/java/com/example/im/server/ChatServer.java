@@ -57,11 +57,16 @@ public final class ChatServer implements AutoCloseable {
         SessionMap sessions = new SessionMap();
         MessageIds ids = new MessageIds();
         AtomicReference<ChatServer> self = new AtomicReference<>();
+        ChatServer server = null;
         try {
             Channel serverChannel = new ServerBootstrap()
                     .group(boss, workers)
                     .channel(NioServerSocketChannel.class)
                     .option(ChannelOption.SO_BACKLOG, 1024)
+                    // Bound, but not accepting yet: a connection accepted before the Redis client exists would get
+                    // a handler without Redis for the rest of its life. Connections wait in the backlog meanwhile.
+                    .option(ChannelOption.AUTO_READ, false)
+                    .childOption(ChannelOption.AUTO_READ, true)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childHandler(new ChatServerInitializer(sessions, config, ids,
                             () -> self.get() == null ? null : self.get().routing))
@@ -70,7 +75,7 @@ public final class ChatServer implements AutoCloseable {
                     .channel();
             int port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
             String nodeId = config.nodeId() != null ? config.nodeId() : config.advertisedHost() + ":" + port;
-            ChatServer server = new ChatServer(boss, workers, serverChannel, sessions, nodeId);
+            server = new ChatServer(boss, workers, serverChannel, sessions, nodeId);
             self.set(server);
             log.info("chat server {} listening on {}", nodeId, server.localAddress());
             if (config.redisUri() != null) {
@@ -79,11 +84,15 @@ public final class ChatServer implements AutoCloseable {
                         config.undeliverableMillis());
                 log.info("sessions and inbox {} in Redis {}", RedisKeys.inbox(nodeId), config.redisUri());
             }
+            serverChannel.config().setAutoRead(true);
             if (config.zkConnect() != null) {
                 server.register(config, port);
             }
             return server;
         } catch (InterruptedException | RuntimeException e) {
+            if (server != null) {
+                server.halt(); // the Redis and ZooKeeper clients it made so far, and the port
+            }
             boss.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             workers.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             throw e;

@@ -90,9 +90,20 @@ public final class ChatServerHandler extends SimpleChannelInboundHandler<Envelop
             ctx.writeAndFlush(Replies.loggedIn(newUid));
         } else {
             // Acknowledged once Redis knows where the user is: from then on every node can reach them. A session
-            // of the same uid on another node is kicked through that node's inbox.
-            routing.loggedIn(newUid, new SessionRef(sessionId, routing.nodeId()),
-                    () -> ctx.writeAndFlush(Replies.loggedIn(newUid)));
+            // of the same uid on another node is kicked through that node's inbox. If Redis could not record it, no
+            // other node could reach this user: the login is refused, and the client tries again later.
+            routing.loggedIn(newUid, new SessionRef(sessionId, routing.nodeId()), ctx.channel(),
+                    failure -> ctx.executor().execute(() -> {
+                        if (failure == null) {
+                            ctx.writeAndFlush(Replies.loggedIn(newUid));
+                        } else {
+                            sessions.remove(newUid, ctx.channel());
+                            uid = null;
+                            ctx.writeAndFlush(Replies.error(ErrorCode.UNAVAILABLE, "the session of " + newUid
+                                    + " could not be recorded; log in again later"))
+                                    .addListener(ChannelFutureListener.CLOSE);
+                        }
+                    }));
         }
     }
     // end::login[]

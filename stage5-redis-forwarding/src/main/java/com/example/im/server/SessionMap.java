@@ -1,6 +1,9 @@
 package com.example.im.server;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import com.example.im.protocol.ErrorCode;
+import com.example.im.protocol.Replies;
 import io.netty.util.AttributeKey;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -13,6 +16,12 @@ public final class SessionMap {
 
     /** The session id of a logged-in connection, as stored in Redis (docs/05-redis-forwarding.md). */
     public static final AttributeKey<String> SESSION_ID = AttributeKey.valueOf("im.session-id");
+
+    /**
+     * Set once the connection's claim is in Redis. Only claimed sessions are renewed: a renewal that ran before the
+     * claim would find the previous owner's session and close the connection that is just logging in.
+     */
+    public static final AttributeKey<Boolean> CLAIMED = AttributeKey.valueOf("im.claimed");
 
     private final ConcurrentHashMap<String, Channel> channels = new ConcurrentHashMap<>();
 
@@ -31,6 +40,19 @@ public final class SessionMap {
      */
     public boolean remove(String uid, Channel channel) {
         return channels.remove(uid, channel);
+    }
+
+    /**
+     * Closes {@code channel} because {@code uid} logged in elsewhere, if it still holds the session. It is unbound
+     * first, then told why: a message that arrives between the two must go to the new session, not be written to a
+     * socket that is closing and counted as delivered. Returns false when the channel had already lost the session.
+     */
+    public boolean kick(String uid, Channel channel, String why) {
+        if (!channels.remove(uid, channel)) {
+            return false;
+        }
+        channel.writeAndFlush(Replies.error(ErrorCode.KICKED, why)).addListener(ChannelFutureListener.CLOSE);
+        return true;
     }
     // end::bind[]
 

@@ -64,4 +64,31 @@ class RedisOutageTest {
             await().atMost(Duration.ofSeconds(5)).until(() -> bob.received(text));
         });
     }
+
+    @Test
+    void sessionsLostInARedisRestartAreWrittenAgainAsSoonAsRedisAnswers() throws Exception {
+        // A long TTL: the regular renewal pass comes only every 20 s, so it cannot be what brings the sessions back.
+        try (Nodes slow = new Nodes(redis.uri(), 60_000)) {
+            ChatServer a = slow.start();
+            ChatServer b = slow.start();
+            Nodes.User alice = slow.login(a, "alice");
+            Nodes.User bob = slow.login(b, "bob");
+            redis.clients.jedis.RedisClient inspect = slow.redis();
+
+            redis.stopServer();
+            redis.restartServer(); // empty: every session is gone
+
+            await().atMost(Duration.ofSeconds(3)).until(() -> {
+                try {
+                    return inspect.get(RedisKeys.session("bob")) != null
+                            && inspect.get(RedisKeys.session("alice")) != null;
+                } catch (RuntimeException e) {
+                    return false; // the test's own connection is being re-established
+                }
+            });
+            alice.send("bob", "right after the restart");
+            await().atMost(Duration.ofSeconds(5)).until(() -> bob.received("right after the restart"));
+            assertThat(alice.replies()).noneMatch(Envelope::hasError);
+        }
+    }
 }

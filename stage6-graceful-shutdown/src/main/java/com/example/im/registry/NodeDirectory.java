@@ -83,6 +83,19 @@ public final class NodeDirectory implements AutoCloseable {
         return initialized.await(timeout, unit);
     }
 
+    /**
+     * True when this view can be trusted: the first read is done and the ZooKeeper connection is up. A node that has
+     * lost ZooKeeper must not conclude that the others are gone (and take their inboxes over).
+     */
+    public boolean isCurrent() {
+        return initialized.getCount() == 0 && curator.getZookeeperClient().isConnected();
+    }
+
+    /** Whether {@code nodeId} is registered now. */
+    public boolean contains(String nodeId) {
+        return nodes.stream().anyMatch(n -> n.nodeId().equals(nodeId));
+    }
+
     /** The registered nodes, sorted by node id; empty when none is (or ZooKeeper was never reached). */
     public List<NodeInfo> nodes() {
         return nodes;

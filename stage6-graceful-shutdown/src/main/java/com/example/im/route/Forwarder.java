@@ -16,6 +16,7 @@ import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.AbstractPipeline;
+import redis.clients.jedis.Response;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.params.XAddParams;
 
@@ -150,8 +151,8 @@ public final class Forwarder implements AutoCloseable {
         }
     }
 
-    static void xadd(AbstractPipeline pipeline, String nodeId, InboxEntry entry) {
-        pipeline.xadd(RedisKeys.inbox(nodeId).getBytes(java.nio.charset.StandardCharsets.UTF_8),
+    static Response<byte[]> xadd(AbstractPipeline pipeline, String nodeId, InboxEntry entry) {
+        return pipeline.xadd(RedisKeys.inbox(nodeId).getBytes(java.nio.charset.StandardCharsets.UTF_8),
                 XAddParams.xAddParams(), Map.of(RedisKeys.FIELD, entry.toByteArray()));
     }
 

@@ -1,14 +1,12 @@
 package com.example.im.route;
 
 import com.example.im.protocol.Delivery;
-import com.example.im.protocol.ErrorCode;
 import com.example.im.protocol.InboxEntry;
 import com.example.im.protocol.Kick;
 import com.example.im.protocol.Replies;
 import com.example.im.server.SessionMap;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -16,15 +14,20 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.AbstractPipeline;
+import redis.clients.jedis.Response;
 import redis.clients.jedis.StreamEntryID;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.params.XAutoClaimParams;
+import redis.clients.jedis.params.XClaimParams;
+import redis.clients.jedis.params.XPendingParams;
 import redis.clients.jedis.params.XReadGroupParams;
 import redis.clients.jedis.resps.StreamEntryBinary;
+import redis.clients.jedis.resps.StreamPendingEntry;
 
 /**
  * Consumes this node's inbox, the Redis stream {@code im:inbox:{nodeId}}, as consumer {@code nodeId} of the group
@@ -43,6 +46,30 @@ public final class InboxConsumer implements AutoCloseable {
     /** How often a user who moved may be chased from node to node before the entry is given up. */
     static final int MAX_HOPS = 3;
     private static final StreamEntryID PENDING = new StreamEntryID(0, 0);
+    /**
+     * A takeover claims only entries nobody has touched for this long. The owner of an inbox re-reads its pending
+     * entries every second (which resets their idle time), so an entry idle this long belongs to a node that is dead
+     * or paused; a live owner's entries in flight are never stolen.
+     */
+    static final long CLAIM_MIN_IDLE_MILLIS = 5_000;
+
+    /**
+     * Deletes a stream that holds nothing to deliver: nothing pending and everything delivered to the group. Run
+     * when a takeover ends, in one script so that an entry added meanwhile is never deleted with it.
+     */
+    static final String DELETE_IF_CONSUMED = """
+            if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+            if redis.call('XPENDING', KEYS[1], ARGV[1])[1] ~= 0 then return 0 end
+            local last = nil
+            local info = redis.call('XINFO', 'STREAM', KEYS[1])
+            for i = 1, #info, 2 do if info[i] == 'last-generated-id' then last = info[i + 1] end end
+            for _, group in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
+              for i = 1, #group, 2 do
+                if group[i] == 'last-delivered-id' and group[i + 1] ~= last then return 0 end
+              end
+            end
+            redis.call('SREM', KEYS[2], ARGV[2])
+            return redis.call('DEL', KEYS[1])""";
 
     private final UnifiedJedis redis;
     private final String nodeId;
@@ -54,6 +81,10 @@ public final class InboxConsumer implements AutoCloseable {
     private volatile long retryMillis;
     private volatile long stopWhenIdleAfter = Long.MAX_VALUE;
     private volatile boolean idle;
+    private volatile long passes;
+    private final Predicate<String> registered;
+    private volatile Runnable onRedisReset = () -> { };
+    private volatile Runnable whenStopped = () -> { };
     private final String key;
     private final byte[] keyBytes;
     private final byte[] group = RedisKeys.GROUP.getBytes(StandardCharsets.UTF_8);
@@ -65,15 +96,19 @@ public final class InboxConsumer implements AutoCloseable {
 
     public InboxConsumer(UnifiedJedis redis, String nodeId, SessionMap sessions, SessionStore store, int batchSize,
                          long undeliverableMillis, long retryMillis) {
-        this(redis, nodeId, nodeId, sessions, store, batchSize, undeliverableMillis, retryMillis);
+        this(redis, nodeId, nodeId, sessions, store, batchSize, undeliverableMillis, retryMillis, owner -> true);
     }
 
     /**
      * A consumer of {@code inboxOwner}'s inbox running on node {@code nodeId}: its own inbox when the two are equal,
      * a dead or departed node's inbox during a takeover (docs/06-graceful-shutdown.md, "Takeover").
+     * {@code registered} says whether a node is in ZooKeeper now: a takeover hands everything back and stops as soon
+     * as the owner is registered again (it was paused, not dead, or it restarted).
      */
     public InboxConsumer(UnifiedJedis redis, String nodeId, String inboxOwner, SessionMap sessions,
-                         SessionStore store, int batchSize, long undeliverableMillis, long retryMillis) {
+                         SessionStore store, int batchSize, long undeliverableMillis, long retryMillis,
+                         Predicate<String> registered) {
+        this.registered = registered;
         this.redis = redis;
         this.nodeId = nodeId;
         this.inboxOwner = inboxOwner;
@@ -95,37 +130,55 @@ public final class InboxConsumer implements AutoCloseable {
 
     // tag::loop[]
     private void run() {
+        try {
+            consume();
+        } finally {
+            whenStopped.run();
+        }
+    }
+
+    private void consume() {
         boolean groupReady = false;
         long nextRetry = 0;
         long backoff = 100;
         boolean down = false;
         while (running) {
             try {
+                if (takeover() && registered.test(inboxOwner)) {
+                    handBack("node " + inboxOwner + " is registered again");
+                    return;
+                }
                 if (!groupReady) {
                     createGroup();
-                    if (!inboxOwner.equals(nodeId)) {
-                        claimOrphans();
-                    }
                     groupReady = true;
                 }
                 long now = System.currentTimeMillis();
-                boolean pendingLeft = false;
                 if (now >= nextRetry) {
+                    if (takeover()) {
+                        claimOrphans();
+                    }
                     // Pending entries: read before a crash and never acknowledged, or waiting for their user.
-                    List<StreamEntryBinary> pending = read(PENDING, 0);
-                    pendingLeft = !pending.isEmpty();
-                    process(pending);
+                    readPending();
                     nextRetry = now + retryMillis;
                 }
-                List<StreamEntryBinary> fresh = read(StreamEntryID.XREADGROUP_UNDELIVERED_ENTRY, 500);
+                // Blocks while nothing arrives; shorter in drain mode, where someone waits for the idle verdict.
+                List<StreamEntryBinary> fresh = read(StreamEntryID.XREADGROUP_UNDELIVERED_ENTRY,
+                        stopWhenIdleAfter == Long.MAX_VALUE ? 500 : 100);
                 if (crashAfterNextRead && !fresh.isEmpty()) {
                     log.warn("test hook: stopping after reading {} entries, before delivering them", fresh.size());
                     return;
                 }
                 process(fresh);
-                idle = fresh.isEmpty() && !pendingLeft && redis.xlen(keyBytes) == 0;
+                // Idle: nothing new and nothing pending in the group. Not XLEN: an entry acknowledged but not yet
+                // deleted is done, and must not keep a drain or a takeover running to its deadline.
+                idle = fresh.isEmpty() && redis.xpending(key, RedisKeys.GROUP).getTotal() == 0;
+                passes++;
                 if (idle && System.currentTimeMillis() >= stopWhenIdleAfter) {
                     log.info("inbox {} is empty and no longer written to; consumer {} stops", key, nodeId);
+                    if (takeover() && Long.valueOf(1L).equals(redis.eval(DELETE_IF_CONSUMED,
+                            List.of(key, RedisKeys.INBOXES), List.of(RedisKeys.GROUP, inboxOwner)))) {
+                        log.info("deleted the consumed inbox {} of departed node {}", key, inboxOwner);
+                    }
                     return;
                 }
                 if (down) {
@@ -135,9 +188,14 @@ public final class InboxConsumer implements AutoCloseable {
                 backoff = 100;
             } catch (JedisDataException e) {
                 if (e.getMessage() != null && e.getMessage().startsWith("NOGROUP")) {
-                    groupReady = false; // Redis restarted without persistence: the stream and group are gone
+                    // Redis restarted without persistence: the stream and group are gone, and so are the sessions.
+                    groupReady = false;
+                    onRedisReset.run();
                 } else {
-                    log.warn("inbox {}: {}", key, e.toString());
+                    // -OOM, -READONLY, WRONGTYPE ...: Redis answers but refuses. Say so, and do not spin on it.
+                    log.warn("inbox {}: Redis refused ({}); retrying in {} ms", key, e.getMessage(), backoff);
+                    sleep(backoff);
+                    backoff = Math.min(backoff * 2, 2_000);
                 }
             } catch (RuntimeException e) {
                 if (!running) {
@@ -154,28 +212,77 @@ public final class InboxConsumer implements AutoCloseable {
     }
     // end::loop[]
 
-    /** A takeover starts by making every entry still pending for the departed consumer its own. */
+    private boolean takeover() {
+        return !inboxOwner.equals(nodeId);
+    }
+
+    /**
+     * A takeover makes its own every entry that another consumer (the departed node, or a survivor that died during
+     * its own takeover) read and left unacknowledged for {@link #CLAIM_MIN_IDLE_MILLIS}. Run on every pending pass:
+     * entries of a node that died a moment ago become claimable once they have been idle that long.
+     */
     private void claimOrphans() {
-        StreamEntryID cursor = new StreamEntryID(0, 0);
+        StreamEntryID start = new StreamEntryID(0, 0);
+        StreamEntryID cursor = start;
         int claimed = 0;
         do {
             Map.Entry<StreamEntryID, List<StreamEntryID>> page = redis.xautoclaimJustId(key, RedisKeys.GROUP,
-                    nodeId, 0, cursor, XAutoClaimParams.xAutoClaimParams().count(batchSize));
+                    nodeId, CLAIM_MIN_IDLE_MILLIS, cursor, XAutoClaimParams.xAutoClaimParams().count(batchSize));
             claimed += page.getValue().size();
             cursor = page.getKey();
-        } while (!cursor.equals(new StreamEntryID(0, 0)));
-        log.info("took over {} pending entries of {}", claimed, key);
+        } while (!cursor.equals(start));
+        if (claimed > 0) {
+            log.info("took over {} pending entries of {}", claimed, key);
+        }
+    }
+
+    /**
+     * The owner is back (a pause, not a death; or a restart under the same id): every entry this takeover holds is
+     * given to the owner's consumer, whose next pending pass delivers it. Nothing is parked for a user who is on a
+     * live node.
+     */
+    private void handBack(String why) {
+        int handed = 0;
+        List<StreamPendingEntry> mine;
+        do {
+            mine = redis.xpending(key, RedisKeys.GROUP,
+                    XPendingParams.xPendingParams().count(batchSize).consumer(nodeId));
+            if (!mine.isEmpty()) {
+                redis.xclaimJustId(key, RedisKeys.GROUP, inboxOwner, 0, XClaimParams.xClaimParams(),
+                        mine.stream().map(StreamPendingEntry::getID).toArray(StreamEntryID[]::new));
+                handed += mine.size();
+            }
+        } while (mine.size() == batchSize);
+        log.info("{}: takeover of {} stops and hands {} pending entries back", why, key, handed);
     }
 
     private void createGroup() {
         try {
             // From id 0, not "$": entries pushed while this node was down must be delivered, not skipped.
             redis.xgroupCreate(keyBytes, group, "0".getBytes(StandardCharsets.US_ASCII), true);
+            redis.sadd(RedisKeys.INBOXES, inboxOwner); // the sweep finds this inbox if its owner dies unnoticed
         } catch (JedisDataException e) {
             if (e.getMessage() == null || !e.getMessage().startsWith("BUSYGROUP")) {
                 throw e;
             }
         }
+    }
+
+    /**
+     * Every pending entry, page by page in id order: an entry behind the first page must not wait for the ones in
+     * front of it to resolve, and a live owner touches each of its pending entries on every pass (see
+     * {@link #CLAIM_MIN_IDLE_MILLIS}).
+     */
+    private void readPending() {
+        StreamEntryID from = PENDING;
+        List<StreamEntryBinary> page;
+        do {
+            page = read(from, 0);
+            process(page);
+            if (!page.isEmpty()) {
+                from = page.get(page.size() - 1).getID();
+            }
+        } while (page.size() == batchSize && running);
     }
 
     private List<StreamEntryBinary> read(StreamEntryID from, int blockMillis) {
@@ -223,16 +330,11 @@ public final class InboxConsumer implements AutoCloseable {
                 }
             }
         }
-        try (AbstractPipeline pipeline = redis.pipelined()) {
-            if (!unresolved.isEmpty()) {
-                chase(unresolved, pipeline, done);
-            }
-            if (!done.isEmpty()) {
-                StreamEntryID[] ids = done.toArray(StreamEntryID[]::new);
-                pipeline.xack(key, RedisKeys.GROUP, ids);
-                pipeline.xdel(key, ids); // acknowledged entries are of no further use: keep the stream small
-            }
-            pipeline.sync();
+        if (!unresolved.isEmpty()) {
+            chase(unresolved, done);
+        }
+        if (!done.isEmpty()) {
+            acknowledge(done);
         }
     }
 
@@ -245,54 +347,126 @@ public final class InboxConsumer implements AutoCloseable {
     }
     // end::process[]
 
-    /**
-     * Recipients who are not here (any more): follow them to the node their session now names, keep the entry
-     * pending while they might still come back here (a reconnect in progress), give up after the configured time.
-     */
-    private void chase(List<Unresolved> unresolved, AbstractPipeline pipeline, List<StreamEntryID> done) {
-        Set<String> uids = new HashSet<>();
-        unresolved.forEach(u -> uids.addAll(u.uids()));
-        Map<String, SessionRef> owners = store.lookup(uids);
-        long now = System.currentTimeMillis();
-        for (Unresolved u : unresolved) {
-            Map<String, List<String>> elsewhere = new LinkedHashMap<>();
-            List<String> waiting = new ArrayList<>();
-            for (String uid : u.uids()) {
-                SessionRef owner = owners.get(uid);
-                if (owner != null && !owner.nodeId().equals(nodeId) && !owner.nodeId().equals(inboxOwner)
-                        && u.entry().getHops() < MAX_HOPS) {
-                    elsewhere.computeIfAbsent(owner.nodeId(), n -> new ArrayList<>()).add(uid);
-                } else {
-                    waiting.add(uid);
-                }
-            }
-            elsewhere.forEach((node, members) -> Forwarder.xadd(pipeline, node, u.entry().toBuilder()
-                    .setDelivery(u.entry().getDelivery().toBuilder().clearToUids().addAllToUids(members))
-                    .setHops(u.entry().getHops() + 1).build()));
-            boolean expired = now - u.entry().getFirstQueuedAt() > undeliverableMillis;
-            if (waiting.isEmpty() || expired) {
-                if (expired && !waiting.isEmpty()) {
-                    log.warn("giving up message {} for {}: not connected anywhere for {} ms",
-                            u.entry().getDelivery().getMessage().getMsgId(), waiting, undeliverableMillis);
-                }
-                done.add(u.id());
-            } else if (!elsewhere.isEmpty() || waiting.size() < u.entry().getDelivery().getToUidsCount()) {
-                // Partly delivered: re-queue only the users still awaited, so nobody gets a second copy.
-                Forwarder.xadd(pipeline, inboxOwner, u.entry().toBuilder()
-                        .setDelivery(u.entry().getDelivery().toBuilder().clearToUids().addAllToUids(waiting))
-                        .build());
-                done.add(u.id());
-            }
-            // else: nobody could be reached: the entry stays pending and is retried every retryMillis.
+    /** XACK and XDEL of finished entries, in one round trip; a refusal is logged (the entries come again: a duplicate). */
+    private void acknowledge(List<StreamEntryID> done) {
+        StreamEntryID[] ids = done.toArray(StreamEntryID[]::new);
+        Response<Long> acked;
+        Response<Long> deleted;
+        try (AbstractPipeline pipeline = redis.pipelined()) {
+            acked = pipeline.xack(key, RedisKeys.GROUP, ids);
+            deleted = pipeline.xdel(key, ids); // acknowledged entries are of no further use: keep the stream small
+            pipeline.sync();
+        }
+        try {
+            acked.get();
+            deleted.get();
+        } catch (JedisDataException e) {
+            log.warn("inbox {}: Redis refused to acknowledge {} entries ({}); they will be delivered again", key,
+                    ids.length, e.getMessage());
         }
     }
 
+    // tag::chase[]
+    /**
+     * Recipients who are not here (any more): follow them to the node their session now names, keep the entry
+     * pending while they might still come back here (a reconnect in progress), give up after the configured time.
+     * An entry is acknowledged only once every push it needed has been accepted by Redis: a refused push (-OOM,
+     * -READONLY, WRONGTYPE) leaves the entry pending, and it is tried again on the next pass.
+     */
+    private void chase(List<Unresolved> unresolved, List<StreamEntryID> done) {
+        Set<String> uids = new HashSet<>();
+        unresolved.forEach(u -> uids.addAll(u.uids()));
+        Map<String, SessionRef> owners = store.lookup(uids);
+        long now = redisMillis(); // ages are measured on Redis' clock, never by comparing two nodes' clocks
+        Map<Unresolved, List<Response<byte[]>>> pushes = new LinkedHashMap<>();
+        try (AbstractPipeline pipeline = redis.pipelined()) {
+            for (Unresolved u : unresolved) {
+                long queuedAt = queuedAt(u);
+                Map<String, List<String>> elsewhere = new LinkedHashMap<>();
+                List<String> waiting = new ArrayList<>();
+                for (String uid : u.uids()) {
+                    SessionRef owner = owners.get(uid);
+                    if (owner != null && !owner.nodeId().equals(nodeId) && !owner.nodeId().equals(inboxOwner)
+                            && u.entry().getHops() < MAX_HOPS) {
+                        elsewhere.computeIfAbsent(owner.nodeId(), n -> new ArrayList<>()).add(uid);
+                    } else {
+                        waiting.add(uid);
+                    }
+                }
+                List<Response<byte[]>> sent = new ArrayList<>();
+                elsewhere.forEach((node, members) -> sent.add(Forwarder.xadd(pipeline, node, u.entry().toBuilder()
+                        .setDelivery(u.entry().getDelivery().toBuilder().clearToUids().addAllToUids(members))
+                        .setFirstQueuedAt(queuedAt).setHops(u.entry().getHops() + 1).build())));
+                boolean expired = now - queuedAt > undeliverableMillis;
+                if (waiting.isEmpty() || expired) {
+                    if (expired && !waiting.isEmpty()) {
+                        log.warn("giving up message {} for {}: not connected anywhere for {} ms",
+                                u.entry().getDelivery().getMessage().getMsgId(), waiting, undeliverableMillis);
+                    }
+                    pushes.put(u, sent);
+                } else if (!elsewhere.isEmpty() || waiting.size() < u.entry().getDelivery().getToUidsCount()) {
+                    // Partly delivered: re-queue only the users still awaited, so nobody gets a second copy.
+                    sent.add(Forwarder.xadd(pipeline, inboxOwner, u.entry().toBuilder()
+                            .setDelivery(u.entry().getDelivery().toBuilder().clearToUids().addAllToUids(waiting))
+                            .setFirstQueuedAt(queuedAt).build()));
+                    pushes.put(u, sent);
+                }
+                // else: nobody could be reached: the entry stays pending and is retried every retryMillis.
+            }
+            pipeline.sync();
+        }
+        pushes.forEach((u, sent) -> {
+            try {
+                sent.forEach(Response::get);
+                done.add(u.id());
+            } catch (JedisDataException e) {
+                log.warn("inbox {}: Redis refused to forward message {} ({}); it stays pending and is retried", key,
+                        u.entry().getDelivery().getMessage().getMsgId(), e.getMessage());
+            }
+        });
+    }
+
+    /**
+     * When the entry first entered an inbox, on Redis' clock: the time in its stream id, or, for an entry a consumer
+     * forwarded or re-queued (which gave it a new id), the time that consumer carried over.
+     */
+    private static long queuedAt(Unresolved u) {
+        return u.entry().getFirstQueuedAt() > 0 ? u.entry().getFirstQueuedAt() : u.id().getTime();
+    }
+
+    private long redisMillis() {
+        @SuppressWarnings("unchecked")
+        List<Object> time = (List<Object>) redis.eval("return redis.call('TIME')");
+        return Long.parseLong(asString(time.get(0))) * 1_000 + Long.parseLong(asString(time.get(1))) / 1_000;
+    }
+
+    private static String asString(Object value) {
+        return value instanceof byte[] bytes ? new String(bytes, StandardCharsets.US_ASCII) : String.valueOf(value);
+    }
+    // end::chase[]
+
+    /**
+     * A user logged in on another node: close the connection here, if it still holds the session the kick names and
+     * Redis still says the user is elsewhere. A kick from a claim that was undone since (the newer connection closed
+     * at once; its node took its session back) finds no other session and closes nothing.
+     */
     private void kick(Kick kick) {
         Channel channel = sessions.find(kick.getUid());
-        if (channel != null && kick.getSessionId().equals(channel.attr(SessionMap.SESSION_ID).get())) {
-            log.info("{} logged in on another node; closing its connection here", kick.getUid());
-            channel.writeAndFlush(Replies.error(ErrorCode.KICKED, kick.getUid() + " logged in on another node"))
-                    .addListener(ChannelFutureListener.CLOSE);
+        if (channel == null || !kick.getSessionId().equals(channel.attr(SessionMap.SESSION_ID).get())) {
+            return;
+        }
+        SessionRef current;
+        try {
+            current = store.lookup(kick.getUid());
+        } catch (RuntimeException e) {
+            current = new SessionRef("unknown", "unknown"); // Redis did not answer: the newest login wins
+        }
+        if (current == null || current.sessionId().equals(kick.getSessionId())) {
+            log.info("ignoring a stale kick of {}: Redis names no newer session", kick.getUid());
+            return;
+        }
+        if (sessions.kick(kick.getUid(), channel, kick.getUid() + " logged in on another node")) {
+            log.info("{} logged in on another node; closed its connection here", kick.getUid());
         }
     }
 
@@ -316,6 +490,26 @@ public final class InboxConsumer implements AutoCloseable {
     /** True when the last pass found nothing new, nothing pending and an empty stream. */
     public boolean isIdle() {
         return idle;
+    }
+
+    /** Whose inbox this consumer reads. */
+    public String inboxOwner() {
+        return inboxOwner;
+    }
+
+    /** Passes of the consumer loop so far: a drain trusts only an idle flag from a pass that began after it did. */
+    public long passes() {
+        return passes;
+    }
+
+    /** Runs {@code action} when the stream turns out to be gone (Redis lost its data): sessions must be re-asserted. */
+    public void onRedisReset(Runnable action) {
+        this.onRedisReset = action;
+    }
+
+    /** Runs {@code action} on the consumer thread when it ends, for whatever reason. */
+    public void whenStopped(Runnable action) {
+        this.whenStopped = action;
     }
 
     /** True when the consumer thread has ended. */

@@ -7,6 +7,11 @@ public final class RedisKeys {
 
     /** The consumer group every node's inbox stream has; the consumer inside it is named after the node. */
     public static final String GROUP = "im-delivery";
+    /**
+     * {@code im:inboxes}: the ids of every node that has an inbox stream. The sweep reads it to find inboxes whose
+     * owner is gone (cheaper than a SCAN over the whole keyspace).
+     */
+    public static final String INBOXES = "im:inboxes";
     /** The stream field that holds an entry's protobuf bytes. */
     public static final byte[] FIELD = "e".getBytes(StandardCharsets.UTF_8);
 

@@ -4,6 +4,9 @@ import com.example.im.protocol.ChatMessage;
 import com.example.im.protocol.InboxEntry;
 import com.example.im.protocol.Kick;
 import com.example.im.server.SessionMap;
+import com.example.im.registry.NodeDirectory;
+import io.netty.channel.Channel;
+import java.util.Set;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -32,10 +35,20 @@ public final class RedisRouting implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RedisRouting.class);
 
     /**
-     * Pool size. In use at once: the inbox consumer (blocked in XREADGROUP most of the time), the forwarder, up to
-     * two login/logout workers and the renewal: five. Sixteen leaves room; a caller waits at most 2 s for one.
+     * Pool size. In use at once: the inbox consumer (blocked in XREADGROUP most of the time), the forwarder, the
+     * session lanes, the renewal, the sweep and a takeover or two. Sixteen leaves room; a caller waits at most 2 s.
      */
     static final int POOL_SIZE = 16;
+    /** Session lanes: operations of one uid run in order on one lane (see {@link SessionLanes}). */
+    static final int LANES = 4;
+    /**
+     * Waiting session operations per lane. 2 500 x 4 = 10 000 logins or logouts queued behind a slow Redis — a
+     * login storm of a whole node's users at ~1 ms per claim drains in ~10 s; beyond that a login gets UNAVAILABLE
+     * at once (and the client retries with backoff) instead of the node's memory growing.
+     */
+    static final int LANE_CAPACITY = 2_500;
+    /** After a failed renewal pass, the next one comes this soon: the sessions are back soon after Redis is. */
+    static final long RENEW_RETRY_MILLIS = 500;
 
     private final String nodeId;
     private final SessionMap sessions;
@@ -43,9 +56,13 @@ public final class RedisRouting implements AutoCloseable {
     private final SessionStore store;
     private final Forwarder forwarder;
     private final InboxConsumer inbox;
-    private final ExecutorService sessionOps;
+    private final SessionLanes lanes = new SessionLanes(LANES, LANE_CAPACITY);
     private final ScheduledExecutorService renewal;
     private final ExecutorService takeovers;
+    private final long renewEveryMillis;
+    private final Set<String> adopting = ConcurrentHashMap.newKeySet();
+    private volatile NodeDirectory directory;
+    private volatile boolean leaving;
     private final long sessionTtlMillis;
     private final long undeliverableMillis;
     private final List<InboxConsumer> takenOver = new CopyOnWriteArrayList<>();
@@ -71,11 +88,11 @@ public final class RedisRouting implements AutoCloseable {
         this.store = new SessionStore(redis, sessionTtlMillis);
         this.forwarder = new Forwarder(redis, store);
         this.inbox = new InboxConsumer(redis, nodeId, sessions, store, 256, undeliverableMillis, 1_000);
-        this.sessionOps = Executors.newFixedThreadPool(2, r -> daemon(r, "im-sessions"));
         this.renewal = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "im-renewal"));
         this.takeovers = Executors.newCachedThreadPool(r -> daemon(r, "im-takeover"));
-        long every = Math.max(1, sessionTtlMillis / 3);
-        renewal.scheduleWithFixedDelay(this::renew, every, every, TimeUnit.MILLISECONDS);
+        this.renewEveryMillis = Math.max(1, sessionTtlMillis / 3);
+        renewal.schedule(this::renewPass, renewEveryMillis, TimeUnit.MILLISECONDS);
+        inbox.onRedisReset(this::renewSoon);
         inbox.start();
     }
 
@@ -87,38 +104,54 @@ public final class RedisRouting implements AutoCloseable {
 
     // tag::login[]
     /**
-     * Records the login in Redis; a previous session on another node is told to close (the newest login wins).
-     * {@code then} runs afterwards, whether Redis answered or not: local chat works without Redis, and the renewal
-     * writes the session as soon as Redis is back.
+     * Records the login in Redis on the user's session lane, then calls {@code then} with null; a previous session
+     * on another node is told to close (the newest login wins). {@code then} gets the error instead when the session
+     * could not be written (Redis down or refusing, or too many operations waiting): the login must then fail, since
+     * no other node could reach the user. Nothing is claimed for a connection that is gone by the time its turn
+     * comes: a late claim would overwrite the session the user has made since on another node, and kick it.
      */
-    public void loggedIn(String uid, SessionRef ref, Runnable then) {
-        sessionOps.execute(() -> {
+    public void loggedIn(String uid, SessionRef ref, Channel channel, Consumer<RuntimeException> then) {
+        boolean queued = lanes.submit(uid, () -> {
+            if (sessions.find(uid) != channel || !channel.isActive()) {
+                log.debug("{} left before its session was written; nothing claimed", uid);
+                return;
+            }
             try {
                 SessionRef previous = store.claim(uid, ref);
+                channel.attr(SessionMap.CLAIMED).set(true);
                 if (previous != null && !previous.nodeId().equals(nodeId)) {
                     forwarder.push(previous.nodeId(), InboxEntry.newBuilder().setKick(Kick.newBuilder()
                             .setUid(uid).setSessionId(previous.sessionId())).build());
                 }
             } catch (RuntimeException e) {
-                log.warn("session of {} not written to Redis ({}); it will be on the next renewal", uid, e.toString());
-            } finally {
-                then.run();
+                log.warn("session of {} not written to Redis ({}); the login is refused", uid, e.toString());
+                then.accept(e);
+                releaseQuietly(uid, ref); // the write may have landed before its reply was lost
+                return;
             }
+            then.accept(null);
         });
+        if (!queued) {
+            then.accept(new IllegalStateException("too many session operations waiting"));
+        }
     }
 
-    /** Removes the session from Redis if it is still this connection's (compare-and-delete). */
+    /** Removes the session from Redis if it is still this connection's (compare-and-delete), after its claim. */
     public void loggedOut(String uid, SessionRef ref) {
         if (halted) {
             return;
         }
-        sessionOps.execute(() -> {
-            try {
-                store.releaseIfOwned(uid, ref);
-            } catch (RuntimeException e) {
-                log.warn("session of {} not removed from Redis ({}); its TTL will", uid, e.toString());
-            }
-        });
+        if (!lanes.submit(uid, () -> releaseQuietly(uid, ref))) {
+            log.warn("session of {} not removed from Redis (too many operations waiting); its TTL will", uid);
+        }
+    }
+
+    private void releaseQuietly(String uid, SessionRef ref) {
+        try {
+            store.releaseIfOwned(uid, ref);
+        } catch (RuntimeException e) {
+            log.warn("session of {} not removed from Redis ({}); its TTL will", uid, e.toString());
+        }
     }
     // end::login[]
 
@@ -127,21 +160,76 @@ public final class RedisRouting implements AutoCloseable {
         forwarder.route(message, uids, done);
     }
 
-    private void renew() {
-        Map<String, SessionRef> mine = new HashMap<>();
-        for (String uid : sessions.uids()) {
-            io.netty.channel.Channel channel = sessions.find(uid);
-            String sid = channel == null ? null : channel.attr(SessionMap.SESSION_ID).get();
-            if (sid != null) {
-                mine.put(uid, new SessionRef(sid, nodeId));
-            }
-        }
+    // tag::renew[]
+    /**
+     * One renewal pass; the next comes a third of the TTL later, or after {@link #RENEW_RETRY_MILLIS} when this one
+     * failed, so that sessions are back soon after Redis is (a restart that lost the data).
+     */
+    private void renewPass() {
+        long next = renewEveryMillis;
         try {
-            store.renew(mine);
+            renew();
         } catch (RuntimeException e) {
             log.debug("session renewal failed: {}", e.toString());
+            next = Math.min(renewEveryMillis, RENEW_RETRY_MILLIS);
+        }
+        if (!renewal.isShutdown()) {
+            renewal.schedule(this::renewPass, next, TimeUnit.MILLISECONDS);
         }
     }
+
+    /** Runs a renewal pass now (the inbox found Redis empty after a restart). */
+    void renewSoon() {
+        if (!renewal.isShutdown()) {
+            renewal.execute(() -> {
+                try {
+                    renew();
+                } catch (RuntimeException e) {
+                    log.debug("session renewal failed: {}", e.toString());
+                }
+            });
+        }
+    }
+
+    /**
+     * Extends every claimed session of this node in one pipelined round trip, and repairs what it finds: a session
+     * that now belongs to someone else (a kick that was lost, a claim that came late) closes the local connection; a
+     * session that is missing (Redis lost it) is written again on the user's lane, but only if the connection is
+     * still here at that moment — a logout that just deleted it is never undone.
+     */
+    void renew() {
+        Map<String, Channel> claimed = new HashMap<>();
+        Map<String, SessionRef> refs = new HashMap<>();
+        for (String uid : sessions.uids()) {
+            Channel channel = sessions.find(uid);
+            String sid = channel == null ? null : channel.attr(SessionMap.SESSION_ID).get();
+            if (sid != null && Boolean.TRUE.equals(channel.attr(SessionMap.CLAIMED).get())) {
+                claimed.put(uid, channel);
+                refs.put(uid, new SessionRef(sid, nodeId));
+            }
+        }
+        store.renew(refs).forEach((uid, found) -> {
+            Channel channel = claimed.get(uid);
+            switch (found) {
+                case RENEWED -> { }
+                case SOMEONE_ELSES -> {
+                    if (sessions.kick(uid, channel, uid + " logged in on another node")) {
+                        log.info("{} is owned by another session in Redis; closed its connection here", uid);
+                    }
+                }
+                case MISSING -> lanes.submit(uid, () -> {
+                    try {
+                        if (sessions.find(uid) == channel && channel.isActive() && store.reassert(uid, refs.get(uid))) {
+                            log.info("session of {} re-asserted in Redis (it was lost)", uid);
+                        }
+                    } catch (RuntimeException e) {
+                        log.debug("session of {} not re-asserted: {}", uid, e.toString());
+                    }
+                });
+            }
+        });
+    }
+    // end::renew[]
 
     public String nodeId() {
         return nodeId;
@@ -158,23 +246,45 @@ public final class RedisRouting implements AutoCloseable {
     // tag::drain[]
     /** Step 1 of a graceful shutdown: tell survivors that this node drains its own inbox, for at most {@code ms}. */
     public void markLeaving(long ms) {
+        leaving = true;
         redis.set(RedisKeys.leaving(nodeId), "1", SetParams.setParams().px(ms));
     }
 
     /**
      * Step 4: with every client gone, the inbox consumer can deliver nothing locally; it forwards each entry to the
      * node its user has moved to, and keeps what waits for a user who has not logged in again yet. Returns true when
-     * the inbox is empty, false when {@code deadlineMillis} came first (a survivor takes the rest over).
+     * the inbox is empty and every departed user's session names another node, false when {@code deadlineMillis}
+     * came first (a survivor takes the rest over; step 5 removes the sessions still here).
      */
     public boolean drain(long deadlineMillis) throws InterruptedException {
         inbox.stopWhenEmptyAfter(Long.MAX_VALUE, 100);
+        // An idle flag from a pass that began before the delivery gate closed says nothing about now: wait for a
+        // pass that began after this call.
+        long after = inbox.passes() + 1;
         while (System.currentTimeMillis() < deadlineMillis) {
-            if (inbox.isIdle()) {
+            if (inbox.isIdle() && inbox.passes() > after && everyoneMoved()) {
                 return true;
             }
-            Thread.sleep(50); // polling a flag of our own consumer thread, bounded by the deadline
+            Thread.sleep(50); // polling our own consumer's flag and one MGET, bounded by the deadline
         }
         return false;
+    }
+
+    /**
+     * True when no user who was connected here still has a session naming this node: they have all logged in
+     * elsewhere. Until then their messages still come here, and the drain forwards them; deleting their sessions now
+     * would make senders see them OFFLINE while they reconnect.
+     */
+    private boolean everyoneMoved() {
+        if (leftBehind.isEmpty()) {
+            return true;
+        }
+        try {
+            Map<String, SessionRef> now = store.lookup(leftBehind.keySet());
+            return leftBehind.entrySet().stream().noneMatch(e -> e.getValue().equals(now.get(e.getKey())));
+        } catch (RuntimeException e) {
+            return false;
+        }
     }
 
     /** During a shutdown: remember a session to remove in step 5 (if it is still this node's by then). */
@@ -182,19 +292,13 @@ public final class RedisRouting implements AutoCloseable {
         leftBehind.put(uid, ref);
     }
 
-    /** Step 5: compare-and-delete what the departed clients left, and wait for every removal to have run. */
+    /** Step 5: compare-and-delete what the departed clients left, and wait (bounded) for every removal to have run. */
     public int removeSessions(long deadlineMillis) throws InterruptedException {
         int count = leftBehind.size();
         leftBehind.forEach(this::loggedOut);
         leftBehind.clear();
-        sessionOps.shutdown();
-        sessionOps.awaitTermination(Math.max(0, deadlineMillis - System.currentTimeMillis()), TimeUnit.MILLISECONDS);
+        lanes.finish(deadlineMillis);
         return count;
-    }
-
-    /** End of step 6: survivors may take over whatever is left. */
-    public void doneLeaving() {
-        redis.del(RedisKeys.leaving(nodeId));
     }
     // end::drain[]
 
@@ -202,38 +306,110 @@ public final class RedisRouting implements AutoCloseable {
     /**
      * Another node left the cluster (its znode is gone). Exactly one survivor — whoever wins SET NX on
      * {@code im:takeover:{node}} — consumes that node's inbox: first the entries it had read but not finished
-     * (XAUTOCLAIM), then everything still arriving until the departed node's sessions have expired and the inbox is
-     * empty. A node that is leaving gracefully drains its inbox itself; the takeover waits for it to finish.
+     * (XAUTOCLAIM, once they have been idle for a while), then everything still arriving until the departed node's
+     * sessions have expired and the inbox is empty. A node that is leaving gracefully drains its inbox itself; the
+     * takeover waits for it to finish. A node that comes back (its znode expired during a GC pause and was created
+     * again; a restart under the same id) is never taken over, and a takeover under way hands everything back.
      */
     public void nodeLeft(String departed) {
-        if (departed.equals(nodeId) || halted) {
+        if (!halted) {
+            takeovers.execute(() -> adopt(departed, "left ZooKeeper"));
+        }
+    }
+
+    private void adopt(String departed, String why) {
+        if (departed.equals(nodeId) || halted || !adopting.add(departed)) {
+            return; // ours, or a takeover of it is already running here
+        }
+        boolean started = false;
+        try {
+            long waitUntil = System.currentTimeMillis() + 60_000;
+            while (redis.exists(RedisKeys.leaving(departed)) && System.currentTimeMillis() < waitUntil) {
+                Thread.sleep(100); // the departed node is still draining its own inbox
+            }
+            if (registered(departed)) {
+                log.info("{} is registered in ZooKeeper again; no takeover", departed);
+                return;
+            }
+            long lease = sessionTtlMillis + undeliverableMillis + 10_000;
+            String won = redis.set(RedisKeys.takeover(departed), nodeId, SetParams.setParams().nx().px(lease));
+            if (!"OK".equals(won)) {
+                return; // another survivor has it
+            }
+            log.info("taking over the inbox of departed node {} ({})", departed, why);
+            InboxConsumer consumer = new InboxConsumer(redis, nodeId, departed, sessions, store, 256,
+                    undeliverableMillis, 500, this::registered);
+            // New pushes stop once the departed node's sessions have expired; then drain and stop.
+            consumer.stopWhenEmptyAfter(System.currentTimeMillis() + sessionTtlMillis + 1_000, 500);
+            consumer.whenStopped(() -> {
+                adopting.remove(departed);
+                releaseLease(departed);
+            });
+            takenOver.add(consumer);
+            consumer.start();
+            started = true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            log.warn("takeover of {} failed: {}", departed, e.toString());
+        } finally {
+            if (!started) {
+                adopting.remove(departed);
+            }
+        }
+    }
+
+    /**
+     * Starts watching the registered nodes: takeovers ask it whether a node is back, and a periodic sweep adopts
+     * inboxes that no live node consumes — the owner died while no other node was up, or the survivor that took it
+     * over died in turn (its lease then expires). A missed znode event can never leave an inbox unread for good.
+     */
+    public void watch(NodeDirectory nodes, long sweepEveryMillis) {
+        this.directory = nodes;
+        renewal.scheduleWithFixedDelay(() -> takeovers.execute(this::sweep), sweepEveryMillis, sweepEveryMillis,
+                TimeUnit.MILLISECONDS);
+    }
+
+    /** Whether {@code node} is registered in ZooKeeper now. Without a current view of ZooKeeper, assume it is. */
+    boolean registered(String node) {
+        NodeDirectory nodes = directory;
+        return nodes == null || !nodes.isCurrent() || nodes.contains(node);
+    }
+
+    private void sweep() {
+        if (halted || leaving || directory == null || !directory.isCurrent()) {
             return;
         }
-        takeovers.execute(() -> {
-            try {
-                long waitUntil = System.currentTimeMillis() + 60_000;
-                while (redis.exists(RedisKeys.leaving(departed)) && System.currentTimeMillis() < waitUntil) {
-                    Thread.sleep(100); // the departed node is still draining its own inbox
+        try {
+            for (String owner : redis.smembers(RedisKeys.INBOXES)) {
+                if (owner.equals(nodeId) || adopting.contains(owner) || registered(owner)) {
+                    continue;
                 }
-                long lease = sessionTtlMillis + undeliverableMillis + 10_000;
-                String won = redis.set(RedisKeys.takeover(departed), nodeId,
-                        SetParams.setParams().nx().px(lease));
-                if (!"OK".equals(won)) {
-                    return; // another survivor has it
+                if (redis.exists(RedisKeys.inbox(owner))) {
+                    adopt(owner, "its inbox had no consumer");
+                } else {
+                    redis.srem(RedisKeys.INBOXES, owner);
                 }
-                log.info("taking over the inbox of departed node {}", departed);
-                InboxConsumer consumer = new InboxConsumer(redis, nodeId, departed, sessions, store, 256,
-                        undeliverableMillis, 1_000);
-                // New pushes stop once the departed node's sessions have expired; then drain and stop.
-                consumer.stopWhenEmptyAfter(System.currentTimeMillis() + sessionTtlMillis + 1_000, 500);
-                takenOver.add(consumer);
-                consumer.start();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (RuntimeException e) {
-                log.warn("takeover of {} failed: {}", departed, e.toString());
             }
-        });
+            for (String owner : adopting) {
+                redis.eval(EXTEND_IF_OURS, List.of(RedisKeys.takeover(owner)),
+                        List.of(nodeId, Long.toString(sessionTtlMillis + undeliverableMillis + 10_000)));
+            }
+        } catch (RuntimeException e) {
+            log.debug("inbox sweep failed: {}", e.toString());
+        }
+    }
+
+    static final String EXTEND_IF_OURS = """
+            if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+            return 0""";
+
+    private void releaseLease(String departed) {
+        try {
+            redis.eval(SessionStore.RELEASE_IF_OWNED, List.of(RedisKeys.takeover(departed)), List.of(nodeId));
+        } catch (RuntimeException e) {
+            log.debug("takeover lease of {} not released ({}); it expires", departed, e.toString());
+        }
     }
     // end::takeover[]
 
@@ -251,6 +427,10 @@ public final class RedisRouting implements AutoCloseable {
         close();
     }
 
+    /**
+     * Stops every consumer, then (after a graceful shutdown) lets survivors take over whatever is left: the leaving
+     * marker goes only once this node's own consumer has stopped, so no entry is read by both.
+     */
     @Override
     public void close() {
         renewal.shutdownNow();
@@ -258,11 +438,17 @@ public final class RedisRouting implements AutoCloseable {
         takenOver.forEach(InboxConsumer::close);
         inbox.close();
         forwarder.close();
-        sessionOps.shutdown();
-        try {
-            sessionOps.awaitTermination(2, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        lanes.close();
+        if (leaving && !halted) {
+            try {
+                // An inbox drained to the end is deleted (with its consumer group): nobody has to adopt it.
+                redis.eval(InboxConsumer.DELETE_IF_CONSUMED, List.of(RedisKeys.inbox(nodeId), RedisKeys.INBOXES),
+                        List.of(RedisKeys.GROUP, nodeId));
+                redis.del(RedisKeys.leaving(nodeId));
+            } catch (RuntimeException e) {
+                log.warn("could not clear the leaving marker of {} ({}); survivors wait for it to expire", nodeId,
+                        e.toString());
+            }
         }
         redis.close();
     }

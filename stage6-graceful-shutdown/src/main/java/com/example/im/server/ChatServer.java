@@ -22,6 +22,9 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -68,11 +71,16 @@ public final class ChatServer implements AutoCloseable {
         SessionMap sessions = new SessionMap();
         MessageIds ids = new MessageIds();
         AtomicReference<ChatServer> self = new AtomicReference<>();
+        ChatServer server = null;
         try {
             Channel serverChannel = new ServerBootstrap()
                     .group(boss, workers)
                     .channel(NioServerSocketChannel.class)
                     .option(ChannelOption.SO_BACKLOG, 1024)
+                    // Bound, but not accepting yet: a connection accepted before the Redis client exists would get
+                    // a handler without Redis for the rest of its life. Connections wait in the backlog meanwhile.
+                    .option(ChannelOption.AUTO_READ, false)
+                    .childOption(ChannelOption.AUTO_READ, true)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childHandler(new ChatServerInitializer(sessions, config, ids,
                             () -> self.get() == null ? null : self.get().routing))
@@ -81,7 +89,7 @@ public final class ChatServer implements AutoCloseable {
                     .channel();
             int port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
             String nodeId = config.nodeId() != null ? config.nodeId() : config.advertisedHost() + ":" + port;
-            ChatServer server = new ChatServer(boss, workers, serverChannel, sessions, nodeId, config);
+            server = new ChatServer(boss, workers, serverChannel, sessions, nodeId, config);
             self.set(server);
             log.info("chat server {} listening on {}", nodeId, server.localAddress());
             if (config.redisUri() != null) {
@@ -90,11 +98,15 @@ public final class ChatServer implements AutoCloseable {
                         config.undeliverableMillis());
                 log.info("sessions and inbox {} in Redis {}", RedisKeys.inbox(nodeId), config.redisUri());
             }
+            serverChannel.config().setAutoRead(true);
             if (config.zkConnect() != null) {
                 server.register(config, port);
             }
             return server;
         } catch (InterruptedException | RuntimeException e) {
+            if (server != null) {
+                server.halt(); // the Redis and ZooKeeper clients it made so far, and the port
+            }
             boss.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             workers.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             throw e;
@@ -118,8 +130,10 @@ public final class ChatServer implements AutoCloseable {
         boss.scheduleAtFixedRate(registration::refresh, config.loadRefreshMillis(), config.loadRefreshMillis(),
                 TimeUnit.MILLISECONDS);
         if (routing != null) {
-            // Watch the other nodes: when one leaves, a survivor takes over its inbox (docs/06, "Takeover").
+            // Watch the other nodes: when one leaves, a survivor takes over its inbox (docs/06, "Takeover"); a sweep
+            // every session TTL adopts any inbox whose owner left unnoticed.
             directory = new NodeDirectory(registration.curator(), routing::nodeLeft, false);
+            routing.watch(directory, Math.max(1_000, config.sessionTtlMillis()));
         }
     }
     // end::register[]
@@ -169,13 +183,25 @@ public final class ChatServer implements AutoCloseable {
                     log.warn("could not mark {} as leaving in Redis ({}); leaving ZooKeeper anyway", nodeId, e.toString());
                 }
             }
-            if (directory != null) {
-                directory.close();
+            if (registration == null) {
+                return "not registered";
             }
-            if (registration != null) {
+            // Bounded: with ZooKeeper unreachable, deleting the znode would wait for it (Curator retries), and the
+            // steps that matter more — go-away and the drain — would get no time. A quarter of the budget at most.
+            long bound = Math.max(0, Math.min(deadline - System.currentTimeMillis(),
+                    config.shutdownTimeoutMillis() / 4));
+            CompletableFuture<Void> left = CompletableFuture.runAsync(() -> {
+                if (directory != null) {
+                    directory.close();
+                }
                 registration.close();
+            }, r -> daemon(r, "im-leave-zk").start());
+            try {
+                left.get(bound, TimeUnit.MILLISECONDS);
+                return "znode deleted";
+            } catch (TimeoutException e) {
+                return "ZooKeeper did not answer in " + bound + " ms; the znode goes when the session expires";
             }
-            return registration == null ? "not registered" : "znode deleted";
         });
         // 2. Stop accepting: a client that read the node list just before step 1 is refused and tries another node.
         report.step("stop accepting", () -> {
@@ -185,19 +211,19 @@ public final class ChatServer implements AutoCloseable {
         // 3. Tell every client to go elsewhere; each reconnects through ZooKeeper and logs in on another node.
         report.step("go away", () -> goAway(deadline));
         // 4. Drain the inbox: what waits here for users who moved is forwarded to their new node.
+        // (The last second or so is kept for steps 5-7.)
+        long drainDeadline = deadline - Math.min(1_000, config.shutdownTimeoutMillis() / 5);
         report.step("drain inbox", () -> routing == null ? "no Redis"
-                : routing.drain(deadline) ? "inbox empty" : "deadline reached; survivors take over the rest");
+                : routing.drain(drainDeadline) ? "inbox empty; every user logged in elsewhere"
+                : "deadline reached; survivors take over the rest");
         // 5. Remove the sessions this node still owns (compare-and-delete; a user who moved keeps the new one).
         report.step("remove sessions", () -> routing == null ? "no Redis"
                 : routing.removeSessions(deadline) + " compare-and-deletes; no-ops for users already elsewhere");
-        // 6. Close the Redis and ZooKeeper clients; survivors may now take over whatever is left.
+        // 6. Close the Redis and ZooKeeper clients; once the inbox consumer has stopped, survivors may take over
+        //    whatever is left.
         report.step("close Redis and ZooKeeper", () -> {
             if (routing != null) {
-                try {
-                    routing.doneLeaving();
-                } finally {
-                    routing.close();
-                }
+                routing.close();
             }
             return "";
         });
@@ -211,6 +237,12 @@ public final class ChatServer implements AutoCloseable {
         lastShutdown = report;
     }
     // end::shutdown[]
+
+    private static Thread daemon(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+    }
 
     /** Sends go-away to every logged-in connection and waits (bounded) for the clients to leave. */
     private String goAway(long deadline) {
@@ -277,7 +309,27 @@ public final class ChatServer implements AutoCloseable {
             System.exit(2);
             return;
         }
-        ChatServer server = start(config);
+        // The hook exists before the node starts: a SIGTERM during start() waits for it to finish, then shuts down.
+        AtomicReference<ChatServer> started = new AtomicReference<>();
+        CountDownLatch ready = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                ready.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            ChatServer node = started.get();
+            if (node != null) {
+                node.close();
+            }
+        }, "shutdown"));
+        ChatServer server;
+        try {
+            server = start(config);
+            started.set(server);
+        } finally {
+            ready.countDown();
+        }
         InetSocketAddress address = server.localAddress();
         System.out.printf("Chat node %s on %s:%d%s. Chat with it from two terminals:%n"
                         + "  java -cp stage6-graceful-shutdown/target/stage6-graceful-shutdown.jar com.example.im.client.ChatConsole"
@@ -287,7 +339,6 @@ public final class ChatServer implements AutoCloseable {
                 (config.zkConnect() == null ? "" : ", registered in ZooKeeper " + config.zkConnect())
                         + (config.redisUri() == null ? "" : ", Redis " + config.redisUri()),
                 config.zkConnect() == null ? "--port " + address.getPort() : "--zk " + config.zkConnect());
-        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "shutdown"));
         server.serverChannel.closeFuture().sync();
     }
 }

@@ -6,6 +6,7 @@ import com.example.im.balance.LoadBalancer;
 import com.example.im.balance.RoundRobinBalancer;
 import com.example.im.client.ChatClient;
 import com.example.im.client.ClientConfig;
+import com.example.im.client.NodeLocator;
 import com.example.im.client.Recorder;
 import com.example.im.protocol.Envelope;
 import com.example.im.registry.Cluster;
@@ -87,6 +88,14 @@ final class Cluster6 implements AutoCloseable {
         ClientConfig config = ClientConfig.of("127.0.0.1", 0).withBackoff(50, 500);
         ChatClient client = cluster.track(ChatClient.connect(config, new ZkNodeLocator(directory(), balancer), uid,
                 seen));
+        await().until(() -> seen.count(Envelope.BodyCase.LOGIN_ACK) >= 1);
+        return new User(uid, client, seen);
+    }
+
+    /** A client found through {@code locator} with its own settings (slow reconnects ...), logged in as {@code uid}. */
+    User login(String uid, NodeLocator locator, ClientConfig config) throws InterruptedException {
+        Recorder seen = new Recorder();
+        ChatClient client = cluster.track(ChatClient.connect(config, locator, uid, seen));
         await().until(() -> seen.count(Envelope.BodyCase.LOGIN_ACK) >= 1);
         return new User(uid, client, seen);
     }

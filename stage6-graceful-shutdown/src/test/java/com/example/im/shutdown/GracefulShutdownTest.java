@@ -8,7 +8,13 @@ import com.example.im.server.ChatServer;
 import com.example.im.server.ShutdownReport;
 import com.example.im.testkit.RedisExtension;
 import com.example.im.testkit.ZooKeeperExtension;
+import com.example.im.client.ClientConfig;
+import com.example.im.client.NodeLocator;
+import com.example.im.registry.ZkNodeLocator;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -79,6 +85,77 @@ class GracefulShutdownTest {
             assertThat(inspect.exists(Registry.nodePath(leaving.nodeId()))).isFalse();
             List<String> leftovers = List.copyOf(inspect.keys("im:leaving:*"));
             assertThat(leftovers).isEmpty();
+        }
+    }
+
+    // tag::reconnecting[]
+    @Test
+    void usersStillReconnectingDuringAShutdownNeverLookOffline() throws Exception {
+        try (Cluster6 cluster = new Cluster6(zk.connectString(), redis.uri())) {
+            ChatServer leaving = cluster.startNode();
+            ChatServer b = cluster.startNode();
+            cluster.awaitNodes(2);
+            // alice's network is slow: after the go-away, her first three tries find no node (about a second).
+            AtomicInteger refusals = new AtomicInteger(3);
+            NodeLocator zkLocator = new ZkNodeLocator(cluster.directory(), Cluster6.preferring(leaving.nodeId()));
+            NodeLocator slow = (uid, lost) -> {
+                if (lost != null && refusals.getAndDecrement() > 0) {
+                    throw new IllegalStateException("no route to any node (a slow network)");
+                }
+                return zkLocator.locate(uid, lost);
+            };
+            Cluster6.User alice = cluster.login("alice", slow, ClientConfig.of("127.0.0.1", 0).withBackoff(300, 400));
+            Cluster6.User sam = cluster.login("sam", Cluster6.preferring(b.nodeId()));
+            assertThat(cluster.nodeOf("alice")).isSameAs(leaving);
+
+            AtomicBoolean stop = new AtomicBoolean();
+            AtomicInteger sent = new AtomicInteger();
+            Thread sender = new Thread(() -> {
+                while (!stop.get()) {
+                    sam.client().send("alice", "r" + sent.getAndIncrement());
+                    LockSupport.parkNanos(5_000_000); // a steady ~200 messages/s, not a wait for an event
+                }
+            });
+            sender.start();
+            leaving.close();
+            await().atMost(Duration.ofSeconds(10)).until(() -> alice.logins() == 2);
+            stop.set(true);
+            sender.join();
+
+            assertThat(leaving.lastShutdown().step("drain inbox").outcome()).startsWith("inbox empty");
+            await().atMost(Duration.ofSeconds(10)).until(() -> sam.seen().frames.stream()
+                    .filter(f -> f.hasSendAck() || f.hasError()).count() >= sent.get());
+            assertThat(sam.seen().frames).as("no OFFLINE while alice was moving").noneMatch(f -> f.hasError());
+            await().atMost(Duration.ofSeconds(15))
+                    .untilAsserted(() -> assertThat(alice.texts()).hasSize(sent.get()));
+        }
+    }
+    // end::reconnecting[]
+
+    @Test
+    void aShutdownWithZooKeeperUnreachableStaysWithinItsBoundAndSaysSo() throws Exception {
+        try (Cluster6 cluster = new Cluster6(zk.connectString(), redis.uri())) {
+            ChatServer leaving = cluster.startNode();
+            ChatServer b = cluster.startNode();
+            cluster.awaitNodes(2);
+            Cluster6.User alice = cluster.login("alice", Cluster6.preferring(leaving.nodeId()));
+
+            zk.stopServer(0);
+            try {
+                leaving.close();
+            } finally {
+                zk.restartServer(0);
+            }
+
+            ShutdownReport report = leaving.lastShutdown();
+            System.out.printf("shutdown without ZooKeeper: %d ms: %s%n", report.totalMillis(), report.steps());
+            long bound = cluster.config().shutdownTimeoutMillis();
+            assertThat(report.totalMillis()).as("every step is bounded by the shutdown timeout")
+                    .isLessThanOrEqualTo(bound + 2_000);
+            assertThat(report.step("leave ZooKeeper").outcome()).doesNotContain("znode deleted");
+            assertThat(report.step("go away").outcome()).startsWith("1 clients");
+            await().atMost(Duration.ofSeconds(10)).until(() -> alice.logins() == 2);
+            assertThat(cluster.nodeOf("alice")).isSameAs(b);
         }
     }
 }

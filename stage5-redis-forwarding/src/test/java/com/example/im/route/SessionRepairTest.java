@@ -1,0 +1,195 @@
+package com.example.im.route;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.example.im.client.ChatClient;
+import com.example.im.client.ClientConfig;
+import com.example.im.client.NodeLocator;
+import com.example.im.client.Recorder;
+import com.example.im.protocol.Envelope;
+import com.example.im.protocol.ErrorCode;
+import com.example.im.server.ChatServer;
+import com.example.im.server.SessionMap;
+import com.example.im.testkit.RedisExtension;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.Protocol;
+
+/**
+ * "The newest login wins" under faults (docs/05-redis-forwarding.md, "What can go wrong"): a claim Redis refused, a
+ * kick that never arrived, a claim that came late, a renewal that raced a logout, a kick that raced a message.
+ */
+class SessionRepairTest {
+
+    @RegisterExtension
+    static final RedisExtension redis = new RedisExtension();
+
+    private Nodes nodes;
+    private final List<AutoCloseable> clients = new ArrayList<>();
+
+    @BeforeEach
+    void setUp() {
+        nodes = new Nodes(redis.uri(), 1_500); // renewed every 0.5 s
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        try (RedisClient admin = RedisClient.create(java.net.URI.create(redis.uri()))) {
+            admin.configSet("maxmemory", "0");
+        }
+        for (AutoCloseable client : clients) {
+            client.close();
+        }
+        nodes.close();
+    }
+
+    /** A client on {@code node} that sends its login and does not wait for the answer. */
+    private Nodes.User connect(ChatServer node, String uid) throws InterruptedException {
+        Recorder seen = new Recorder();
+        int port = node.localAddress().getPort();
+        ChatClient client = ChatClient.connect(ClientConfig.of("127.0.0.1", port).withReconnect(false),
+                NodeLocator.fixed("127.0.0.1", port), uid, seen);
+        clients.add(client);
+        return new Nodes.User(uid, client, seen);
+    }
+
+    private static boolean kicked(Nodes.User user) {
+        return user.seen().frames.stream().anyMatch(f -> f.hasError() && f.getError().getCode() == ErrorCode.KICKED);
+    }
+
+    @Test
+    void aLoginIsRefusedWhenRedisCannotRecordTheSession() throws Exception {
+        ChatServer a = nodes.start();
+        RedisClient admin = nodes.redis();
+        admin.configSet("maxmemory", "1"); // every write is now refused with -OOM
+
+        Nodes.User alice = connect(a, "alice");
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> alice.seen().closed.get());
+        assertThat(alice.seen().frames).as("no LoginAck: no other node could reach alice")
+                .noneMatch(Envelope::hasLoginAck)
+                .anyMatch(f -> f.hasError() && f.getError().getCode() == ErrorCode.UNAVAILABLE);
+        assertThat(a.sessions().find("alice")).isNull();
+    }
+
+    @Test
+    void aConnectionWhoseSessionRedisGaveToAnotherIsClosedByTheRenewal() throws Exception {
+        ChatServer a = nodes.start();
+        RedisClient inspect = nodes.redis();
+        Nodes.User alice = nodes.login(a, "alice");
+
+        // alice logged in on another node, and the kick to this one was lost (that node died before pushing it).
+        inspect.set(RedisKeys.session("alice"), "s1@elsewhere");
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> alice.seen().closed.get());
+        assertThat(kicked(alice)).isTrue();
+        assertThat(a.sessions().find("alice")).isNull();
+        assertThat(inspect.get(RedisKeys.session("alice"))).as("the other session is left alone")
+                .isEqualTo("s1@elsewhere");
+    }
+
+    // tag::renewal-race[]
+    @Test
+    void aRenewalPassThatRacesALogoutDoesNotBringTheSessionBack() throws Exception {
+        ChatServer a = nodes.start();
+        RedisClient inspect = nodes.redis();
+        Nodes.User alice = nodes.login(a, "alice");
+        SessionRef ref = new SessionRef(a.sessions().find("alice").attr(SessionMap.SESSION_ID).get(), a.nodeId());
+
+        // The renewal took its snapshot (alice is here), then alice logged out and her session was deleted ...
+        alice.client().close();
+        await().until(() -> inspect.get(RedisKeys.session("alice")) == null);
+        // ... and only now does the renewal's write reach Redis.
+        a.routing().sessionStore().renew(Map.of("alice", ref));
+
+        assertThat(inspect.get(RedisKeys.session("alice"))).as("no ghost session for a whole TTL").isNull();
+    }
+    // end::renewal-race[]
+
+    @Test
+    void aLateClaimDoesNotKickTheUsersNewerSessionOnAnotherNode() throws Exception {
+        ChatServer a = nodes.start();
+        ChatServer b = nodes.start();
+        RedisClient admin = nodes.redis();
+
+        // Redis stalls (not down: writes just wait), and a login storm queues up on node A meanwhile.
+        admin.sendCommand(Protocol.Command.CLIENT, "PAUSE", "1500", "WRITE");
+        List<Nodes.User> storm = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            storm.add(connect(a, "storm" + i));
+        }
+        // alice logs in on A behind the storm, gives up (her connection drops) and logs in on B.
+        Nodes.User first = connect(a, "alice");
+        await().until(() -> a.sessions().find("alice") != null);
+        first.client().close();
+        await().until(() -> a.sessions().find("alice") == null);
+        Nodes.User alice = connect(b, "alice");
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> alice.seen().count(Envelope.BodyCase.LOGIN_ACK) == 1);
+        await().atMost(Duration.ofSeconds(10)).until(() ->
+                storm.stream().allMatch(u -> u.seen().count(Envelope.BodyCase.LOGIN_ACK) == 1));
+        // A's late work for alice (her claim, her release) has run by now; it must not have touched B's session.
+        await().during(Duration.ofMillis(1_500)).atMost(Duration.ofSeconds(5))
+                .until(() -> !kicked(alice) && alice.client().isOpen());
+        assertThat(SessionRef.parse(admin.get(RedisKeys.session("alice"))).nodeId()).isEqualTo(b.nodeId());
+    }
+
+    @Test
+    void aKickedConnectionReceivesNothingAfterItsKickAndNoAcknowledgedMessageIsLost() throws Exception {
+        ChatServer a = nodes.start();
+        ChatServer b = nodes.start();
+        Nodes.User bob = nodes.login(a, "bob");
+        Nodes.User first = nodes.login(a, "alice");
+
+        // bob keeps writing to alice (on his own node) while alice logs in on B and A is told to kick her.
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicInteger sent = new AtomicInteger();
+        Thread sender = new Thread(() -> {
+            for (int i = 0; !stop.get() && i < 5_000; i++) {
+                bob.send("alice", "m" + i);
+                sent.incrementAndGet();
+            }
+        });
+        sender.start();
+        Nodes.User second = nodes.login(b, "alice");
+        await().atMost(Duration.ofSeconds(10)).until(() -> first.seen().closed.get());
+        stop.set(true);
+        sender.join();
+        await().atMost(Duration.ofSeconds(10)).until(() -> bob.replies().size() >= sent.get());
+
+        List<Envelope> frames = List.copyOf(first.seen().frames);
+        int kick = indexOfKick(frames);
+        assertThat(kick).as("the first connection was kicked").isNotNegative();
+        assertThat(frames.subList(kick, frames.size())).as("nothing after the kick").noneMatch(Envelope::hasChat);
+        // Every message bob got a SendAck for reached one of alice's two connections.
+        Set<String> acked = ConcurrentHashMap.newKeySet();
+        bob.replies().stream().filter(Envelope::hasSendAck).forEach(r -> acked.add(r.getSendAck().getMsgId()));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            Set<String> received = ConcurrentHashMap.newKeySet();
+            first.seen().frames.stream().filter(Envelope::hasChat).forEach(f -> received.add(f.getChat().getMsgId()));
+            second.seen().frames.stream().filter(Envelope::hasChat).forEach(f -> received.add(f.getChat().getMsgId()));
+            assertThat(received).containsAll(acked);
+        });
+    }
+
+    private static int indexOfKick(List<Envelope> frames) {
+        for (int i = 0; i < frames.size(); i++) {
+            if (frames.get(i).hasError() && frames.get(i).getError().getCode() == ErrorCode.KICKED) {
+                return i;
+            }
+        }
+        return -1;
+    }
+}
