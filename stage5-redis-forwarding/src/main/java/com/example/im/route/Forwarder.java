@@ -16,7 +16,9 @@ import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.AbstractPipeline;
+import redis.clients.jedis.Response;
 import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.params.XAddParams;
 
 /**
@@ -24,12 +26,18 @@ import redis.clients.jedis.params.XAddParams;
  * threads hand it requests and go on; its own thread takes everything queued, looks up all the recipients' sessions
  * in one MGET, and pushes one inbox entry per target node (not per recipient) in one pipelined round trip. Under load
  * a batch holds hundreds of messages, so the Redis hop costs two round trips per batch, not per message.
+ *
+ * <p>Every reply of the pipeline is read: Redis answers an XADD it refuses ({@code -OOM}, {@code -READONLY},
+ * {@code WRONGTYPE}) with an error reply, not a broken connection, and a message whose XADD was refused must not be
+ * reported as sent.
  */
 public final class Forwarder implements AutoCloseable {
 
     /**
      * What became of a routed message: {@code queued} users were pushed to their node's inbox, {@code offline} have
-     * no session anywhere; or {@code failure} when Redis could not be reached (then nothing was queued).
+     * no session anywhere. {@code failure} is set when some recipients were neither: Redis could not be reached or
+     * refused an inbox write. Then {@code queued} still names those whose inbox write succeeded (a group message can
+     * be partly queued), and nobody else was queued.
      */
     public record Outcome(Set<String> queued, Set<String> offline, RuntimeException failure) {
     }
@@ -66,7 +74,7 @@ public final class Forwarder implements AutoCloseable {
         queue.add(new Route(message, List.copyOf(uids), done));
     }
 
-    /** Pushes {@code entry} to the inbox of {@code nodeId}, best effort (kicks). */
+    /** Pushes {@code entry} to the inbox of {@code nodeId}, best effort (kicks); a failed write is logged. */
     public void push(String nodeId, InboxEntry entry) {
         queue.add(new Push(nodeId, entry));
     }
@@ -95,7 +103,9 @@ public final class Forwarder implements AutoCloseable {
 
     // tag::forward[]
     private void forward(List<Request> batch) {
-        // Round trip 1: where is everybody? One MGET for every recipient of every message in the batch.
+        // Round trip 1: where is everybody? One MGET for every recipient of every message in the batch. A read: it
+        // fails only when Redis cannot serve at all (down, timeout, -LOADING, -BUSY, -NOAUTH): then run() fails the
+        // whole batch.
         Set<String> uids = new LinkedHashSet<>();
         batch.forEach(r -> {
             if (r instanceof Route route) {
@@ -104,40 +114,63 @@ public final class Forwarder implements AutoCloseable {
         });
         Map<String, SessionRef> owners = sessions.lookup(uids);
 
-        // Round trip 2: one XADD per (message, target node), all pipelined.
+        // Round trip 2: one XADD per (message, target node), all pipelined. Each XADD's reply is kept: Redis may
+        // refuse one write and accept the next (WRONGTYPE on one inbox, -OOM once memory is full).
         long now = System.currentTimeMillis();
-        List<Outcome> outcomes = new ArrayList<>();
+        List<Written> written = new ArrayList<>(batch.size());
         try (AbstractPipeline pipeline = redis.pipelined()) {
             for (Request request : batch) {
-                if (request instanceof Push push) {
-                    xadd(pipeline, push.nodeId(), push.entry());
-                    outcomes.add(null);
-                    continue;
-                }
-                Route route = (Route) request;
                 Map<String, List<String>> byNode = new LinkedHashMap<>();
-                Set<String> queued = new LinkedHashSet<>();
                 Set<String> offline = new LinkedHashSet<>();
-                for (String uid : route.uids()) {
-                    SessionRef owner = owners.get(uid);
-                    if (owner == null) {
-                        offline.add(uid);
-                    } else {
-                        byNode.computeIfAbsent(owner.nodeId(), n -> new ArrayList<>()).add(uid);
-                        queued.add(uid);
+                List<Sent> sent = new ArrayList<>();
+                if (request instanceof Push push) {
+                    sent.add(new Sent(List.of(), xadd(pipeline, push.nodeId(), push.entry())));
+                } else if (request instanceof Route route) {
+                    for (String uid : route.uids()) {
+                        SessionRef owner = owners.get(uid);
+                        if (owner == null) {
+                            offline.add(uid);
+                        } else {
+                            byNode.computeIfAbsent(owner.nodeId(), n -> new ArrayList<>()).add(uid);
+                        }
                     }
+                    byNode.forEach((nodeId, members) -> sent.add(new Sent(members, xadd(pipeline, nodeId,
+                            InboxEntry.newBuilder()
+                                    .setDelivery(Delivery.newBuilder().setMessage(route.message())
+                                            .addAllToUids(members))
+                                    .setFirstQueuedAt(now).build()))));
                 }
-                byNode.forEach((nodeId, members) -> xadd(pipeline, nodeId, InboxEntry.newBuilder()
-                        .setDelivery(Delivery.newBuilder().setMessage(route.message()).addAllToUids(members))
-                        .setFirstQueuedAt(now).build()));
-                outcomes.add(new Outcome(queued, offline, null));
+                written.add(new Written(request, sent, offline));
             }
             pipeline.sync();
         }
-        for (int i = 0; i < batch.size(); i++) {
-            if (batch.get(i) instanceof Route route) {
-                complete(route, outcomes.get(i));
+
+        // Only the users whose XADD Redis accepted count as queued.
+        int refused = 0;
+        JedisException firstError = null;
+        for (Written w : written) {
+            Set<String> queued = new LinkedHashSet<>();
+            JedisException error = null;
+            for (Sent sent : w.sent()) {
+                try {
+                    sent.reply().get(); // throws the error reply, if that is what came back
+                    queued.addAll(sent.members());
+                } catch (JedisException e) {
+                    refused++;
+                    error = e;
+                    firstError = firstError == null ? e : firstError;
+                }
             }
+            if (w.request() instanceof Route route) {
+                complete(route, new Outcome(queued, w.offline(), error));
+            } else if (error != null) {
+                Push push = (Push) w.request();
+                log.warn("{} for node {} not queued: {}", describe(push.entry()), push.nodeId(), error.getMessage());
+            }
+        }
+        if (firstError != null) {
+            warn("Redis refused {} of the inbox writes for {} request(s): {}", refused, batch.size(),
+                    firstError.getMessage());
         }
     }
     // end::forward[]
@@ -150,22 +183,46 @@ public final class Forwarder implements AutoCloseable {
         }
     }
 
-    static void xadd(AbstractPipeline pipeline, String nodeId, InboxEntry entry) {
-        pipeline.xadd(RedisKeys.inbox(nodeId).getBytes(java.nio.charset.StandardCharsets.UTF_8),
+    /** Queues an XADD of {@code entry} to the inbox of {@code nodeId}; read the reply after {@code sync()}. */
+    static Response<byte[]> xadd(AbstractPipeline pipeline, String nodeId, InboxEntry entry) {
+        return pipeline.xadd(RedisKeys.inbox(nodeId).getBytes(java.nio.charset.StandardCharsets.UTF_8),
                 XAddParams.xAddParams(), Map.of(RedisKeys.FIELD, entry.toByteArray()));
     }
 
     private void fail(List<Request> batch, RuntimeException e) {
-        long now = System.currentTimeMillis();
-        if (now - lastFailureLog > 5_000) { // one line per outage, not one per message
-            log.warn("cannot reach Redis to forward {} request(s): {}", batch.size(), e.toString());
-            lastFailureLog = now;
-        }
+        warn("Redis failed {} forward request(s): {}", batch.size(), e.toString());
         for (Request request : batch) {
             if (request instanceof Route route) {
                 complete(route, new Outcome(Set.of(), Set.of(), e));
+            } else if (request instanceof Push push) {
+                log.warn("{} for node {} not queued: {}", describe(push.entry()), push.nodeId(), e.toString());
             }
         }
+    }
+
+    /** One line per outage, not one per batch: at most one warning every 5 s, the rest at debug level. */
+    private void warn(String format, Object... args) {
+        long now = System.currentTimeMillis();
+        if (now - lastFailureLog > 5_000) {
+            log.warn(format, args);
+            lastFailureLog = now;
+        } else {
+            log.debug(format, args);
+        }
+    }
+
+    private static String describe(InboxEntry entry) {
+        return entry.hasKick()
+                ? "kick of " + entry.getKick().getUid() + " (its old session stays connected there)"
+                : "inbox entry";
+    }
+
+    /** One XADD in the pipeline: the users it carries (none for a kick) and its reply, readable after sync(). */
+    private record Sent(List<String> members, Response<byte[]> reply) {
+    }
+
+    /** A request of the batch, its XADDs and its users without a session. */
+    private record Written(Request request, List<Sent> sent, Set<String> offline) {
     }
 
     /** Requests not yet taken by the forwarder thread (metrics, tests). */
