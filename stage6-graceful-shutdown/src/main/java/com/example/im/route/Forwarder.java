@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -18,6 +19,7 @@ import org.slf4j.LoggerFactory;
 import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.params.XAddParams;
 
@@ -29,15 +31,15 @@ import redis.clients.jedis.params.XAddParams;
  *
  * <p>Every reply of the pipeline is read: Redis answers an XADD it refuses ({@code -OOM}, {@code -READONLY},
  * {@code WRONGTYPE}) with an error reply, not a broken connection, and a message whose XADD was refused must not be
- * reported as sent.
+ * reported as sent. The queue is bounded: when Redis stalls, new requests fail at once instead of piling up in memory.
  */
 public final class Forwarder implements AutoCloseable {
 
     /**
      * What became of a routed message: {@code queued} users were pushed to their node's inbox, {@code offline} have
      * no session anywhere. {@code failure} is set when some recipients were neither: Redis could not be reached or
-     * refused an inbox write. Then {@code queued} still names those whose inbox write succeeded (a group message can
-     * be partly queued), and nobody else was queued.
+     * refused an inbox write, or the forwarder queue was full. Then {@code queued} still names those whose inbox write
+     * succeeded (a group message can be partly queued), and nobody else was queued.
      */
     public record Outcome(Set<String> queued, Set<String> offline, RuntimeException failure) {
     }
@@ -52,32 +54,70 @@ public final class Forwarder implements AutoCloseable {
     }
 
     static final int MAX_BATCH = 512;
+
+    /**
+     * Default queue capacity: sixteen full batches. A healthy Redis empties that in sixteen times two round trips
+     * (tens of milliseconds on a LAN), so a full queue means Redis has stalled, not that traffic peaked, and waiting
+     * longer would only make the senders wait longer for the same error. Memory: a chat message of a few hundred
+     * bytes makes it a few MB; the hard ceiling is capacity times the largest frame (64 KiB by default).
+     */
+    public static final int DEFAULT_CAPACITY = 16 * MAX_BATCH;
     private static final Logger log = LoggerFactory.getLogger(Forwarder.class);
 
     private final UnifiedJedis redis;
     private final SessionStore sessions;
-    private final BlockingQueue<Request> queue = new LinkedBlockingQueue<>();
+    private final BlockingQueue<Request> queue;
+    private final int capacity;
     private final Thread thread;
     private volatile boolean running = true;
     private volatile long lastFailureLog;
 
     public Forwarder(UnifiedJedis redis, SessionStore sessions) {
+        this(redis, sessions, DEFAULT_CAPACITY);
+    }
+
+    /** @param capacity most requests waiting for the forwarder thread; more are refused at once */
+    public Forwarder(UnifiedJedis redis, SessionStore sessions, int capacity) {
+        if (capacity < 1) {
+            throw new IllegalArgumentException("capacity must be at least 1, got " + capacity);
+        }
         this.redis = redis;
         this.sessions = sessions;
+        this.capacity = capacity;
+        this.queue = new LinkedBlockingQueue<>(capacity);
         this.thread = new Thread(this::run, "im-forwarder");
         thread.setDaemon(true);
         thread.start();
     }
 
-    /** Routes {@code message} to {@code uids} (none of them on this node); {@code done} runs on the forwarder thread. */
+    // tag::bounded[]
+    /**
+     * Routes {@code message} to {@code uids} (none of them on this node); {@code done} runs on the forwarder thread,
+     * or at once on the caller's thread, with a failure, when the queue is full.
+     */
     public void route(ChatMessage message, List<String> uids, Consumer<Outcome> done) {
-        queue.add(new Route(message, List.copyOf(uids), done));
+        Route route = new Route(message, List.copyOf(uids), done);
+        if (!queue.offer(route)) {
+            // Redis is not keeping up (stalled, or every call waits out the client timeout). Say so now: the
+            // sender learns it in microseconds instead of after the whole backlog timed out, and memory stays put.
+            complete(route, new Outcome(Set.of(), Set.of(),
+                    new RejectedExecutionException("forwarder queue full (" + capacity + " requests waiting)")));
+        }
     }
 
-    /** Pushes {@code entry} to the inbox of {@code nodeId}, best effort (kicks); a failed write is logged. */
-    public void push(String nodeId, InboxEntry entry) {
-        queue.add(new Push(nodeId, entry));
+    /**
+     * Pushes {@code entry} to the inbox of {@code nodeId}, best effort (kicks). Returns false, and logs, when the queue
+     * is full and the entry was dropped; a failed write is logged by the forwarder thread.
+     */
+    public boolean push(String nodeId, InboxEntry entry) {
+        if (queue.offer(new Push(nodeId, entry))) {
+            return true;
+        }
+        log.warn("forwarder queue full ({} requests waiting): dropped {} for node {}", capacity, describe(entry),
+                nodeId);
+        return false;
     }
+    // end::bounded[]
 
     private void run() {
         List<Request> batch = new ArrayList<>(MAX_BATCH);
@@ -94,6 +134,11 @@ public final class Forwarder implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 return;
             } catch (RuntimeException e) {
+                if (e instanceof JedisConnectionException) {
+                    // A timeout or a broken connection: what queued up meanwhile would wait out the same timeout,
+                    // batch after batch. Fail it with this batch, so no sender waits more than about two timeouts.
+                    queue.drainTo(batch);
+                }
                 fail(batch, e);
             } finally {
                 batch.clear();
