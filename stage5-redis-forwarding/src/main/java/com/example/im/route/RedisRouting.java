@@ -16,6 +16,7 @@ import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.ConnectionPoolConfig;
+import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.RedisClient;
 
 /**
@@ -68,7 +69,13 @@ public final class RedisRouting implements AutoCloseable {
         pool.setMaxIdle(POOL_SIZE);
         pool.setMinIdle(2);
         pool.setMaxWait(Duration.ofSeconds(2));
-        this.redis = RedisClient.builder().fromURI(redisUri).poolConfig(pool).build();
+        // Every call is bounded: 2 s for a reply, and for the inbox's blocking read its 500 ms block plus 2 s — a
+        // Redis that stops answering (paused, a network blackhole) must not hang a thread forever. (The client
+        // config comes first: fromURI adds the URI's user, password and database to it.)
+        this.redis = RedisClient.builder()
+                .clientConfig(DefaultJedisClientConfig.builder().connectionTimeoutMillis(2_000)
+                        .socketTimeoutMillis(2_000).blockingSocketTimeoutMillis(2_500).build())
+                .fromURI(redisUri).poolConfig(pool).build();
         this.store = new SessionStore(redis, sessionTtlMillis);
         this.forwarder = new Forwarder(redis, store);
         this.inbox = new InboxConsumer(redis, nodeId, sessions, store, 256, undeliverableMillis, 1_000);

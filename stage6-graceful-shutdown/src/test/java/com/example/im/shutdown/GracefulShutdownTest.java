@@ -12,7 +12,6 @@ import com.example.im.client.ClientConfig;
 import com.example.im.client.NodeLocator;
 import com.example.im.registry.ZkNodeLocator;
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.List;
@@ -108,26 +107,28 @@ class GracefulShutdownTest {
             Cluster6.User sam = cluster.login("sam", Cluster6.preferring(b.nodeId()));
             assertThat(cluster.nodeOf("alice")).isSameAs(leaving);
 
-            AtomicBoolean stop = new AtomicBoolean();
-            AtomicInteger sent = new AtomicInteger();
-            Thread sender = new Thread(() -> {
-                while (!stop.get()) {
-                    sam.client().send("alice", "r" + sent.getAndIncrement());
-                    LockSupport.parkNanos(5_000_000); // a steady ~200 messages/s, not a wait for an event
-                }
-            });
-            sender.start();
-            leaving.close();
-            await().atMost(Duration.ofSeconds(10)).until(() -> alice.logins() == 2);
-            stop.set(true);
-            sender.join();
+            // The node shuts down while nobody writes (its inbox is quiet) ...
+            Thread closer = new Thread(leaving::close, "closer");
+            closer.start();
+            await().atMost(Duration.ofSeconds(10)).until(() -> refusals.get() < 3);
+            // ... and sam writes to alice while she is between nodes.
+            int sent = 0;
+            long until = System.currentTimeMillis() + 10_000;
+            while (alice.logins() < 2 && System.currentTimeMillis() < until) {
+                sam.client().send("alice", "r" + sent++);
+                LockSupport.parkNanos(20_000_000); // a message every 20 ms, not a wait for an event
+            }
+            closer.join();
+            int count = sent;
 
-            assertThat(leaving.lastShutdown().step("drain inbox").outcome()).startsWith("inbox empty");
+            assertThat(alice.logins()).isEqualTo(2);
+            assertThat(count).as("messages sent while alice was moving").isPositive();
             await().atMost(Duration.ofSeconds(10)).until(() -> sam.seen().frames.stream()
-                    .filter(f -> f.hasSendAck() || f.hasError()).count() >= sent.get());
+                    .filter(f -> f.hasSendAck() || f.hasError()).count() >= count);
             assertThat(sam.seen().frames).as("no OFFLINE while alice was moving").noneMatch(f -> f.hasError());
             await().atMost(Duration.ofSeconds(15))
-                    .untilAsserted(() -> assertThat(alice.texts()).hasSize(sent.get()));
+                    .untilAsserted(() -> assertThat(alice.texts()).hasSize(count));
+            assertThat(leaving.lastShutdown().step("drain inbox").outcome()).startsWith("inbox empty");
         }
     }
     // end::reconnecting[]
