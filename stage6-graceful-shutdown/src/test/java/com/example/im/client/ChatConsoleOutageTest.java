@@ -11,8 +11,11 @@ import com.example.im.server.ServerConfig;
 import com.example.im.testkit.ZooKeeperExtension;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.StringReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.AfterEach;
@@ -75,5 +78,44 @@ class ChatConsoleOutageTest {
                 "QUIT must end the console while it reconnects");
         assertThat(shown().lines().filter(line -> line.equals("(connection closed)")))
                 .as("onClose fires exactly once").hasSize(1);
+    }
+
+    @Test
+    void aZooKeeperOutageIsOneWarningLineNotAStackTracePerRetry() throws Exception {
+        // The tests read src/test/resources: it must say what the shipped jar's logging config says.
+        assertThat(Files.readString(Path.of("src/test/resources/simplelogger.properties")))
+                .isEqualTo(Files.readString(Path.of("src/main/resources/simplelogger.properties")));
+        aliceOnTheOnlyNode();
+        node.close();
+        node = null;
+
+        PrintStream realErr = System.err; // slf4j-simple writes to whatever System.err is at the time
+        ByteArrayOutputStream logged = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(new OutputStream() {
+            @Override
+            public void write(int b) {
+                realErr.write(b);
+                logged.write(b);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) {
+                realErr.write(b, off, len);
+                logged.write(b, off, len);
+            }
+        }, true, UTF_8));
+        try {
+            zk.stopServer(0); // and now ZooKeeper too
+            // ZooKeeper's client retries about once a second: four seconds give it several tries.
+            await("no stack trace in the log while ZooKeeper is down").during(Duration.ofSeconds(4))
+                    .atMost(Duration.ofSeconds(6))
+                    .until(() -> logged.toString(UTF_8).lines()
+                            .noneMatch(line -> line.startsWith("\tat ") || line.contains("Exception")));
+            await().until(() -> logged.toString(UTF_8).contains("unreachable; retrying"));
+        } finally {
+            System.setErr(realErr);
+        }
+        assertThat(logged.toString(UTF_8).lines().filter(line -> line.contains("ZooKeeper"))
+                .filter(line -> line.contains("unreachable"))).as("one warning for the outage").hasSize(1);
     }
 }
