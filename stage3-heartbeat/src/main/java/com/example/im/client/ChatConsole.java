@@ -8,6 +8,7 @@ import com.example.im.protocol.Envelope;
 import com.example.im.protocol.ProtocolException;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
@@ -47,23 +48,7 @@ public final class ChatConsole {
         CountDownLatch closed = new CountDownLatch(1);
         ChatClient client;
         try {
-            client = ChatClient.connect(config, new ChatClient.Listener() {
-                @Override
-                public void onFrame(Envelope frame) {
-                    System.out.println(describe(frame));
-                }
-
-                @Override
-                public void onConnectionEvent(String what) {
-                    System.out.println("(" + what + ")");
-                }
-
-                @Override
-                public void onClose() {
-                    System.out.println("(connection closed)");
-                    closed.countDown();
-                }
-            });
+            client = ChatClient.connect(config, printer(System.out, closed));
         } catch (Exception e) {
             System.err.println("cannot connect to " + config.host() + ":" + config.port() + ": " + e.getMessage()
                     + "\nIs the server running? (java -jar stage3-heartbeat/target/stage3-heartbeat.jar)");
@@ -73,15 +58,45 @@ public final class ChatConsole {
         System.out.println("connected to " + config.host() + ":" + config.port() + ". Type LOGIN <uid>, then SEND <to_uid> <text>; "
                 + "HELP lists the commands, QUIT or Ctrl-D leaves.");
 
+        converse(client, new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)), closed);
+    }
+
+    /** What the console shows: one line per frame or link event; {@code closed} counts down when the client ends. */
+    static ChatClient.Listener printer(PrintStream out, CountDownLatch closed) {
+        return new ChatClient.Listener() {
+            @Override
+            public void onFrame(Envelope frame) {
+                out.println(describe(frame));
+            }
+
+            @Override
+            public void onConnectionEvent(String what) {
+                out.println("(" + what + ")");
+            }
+
+            @Override
+            public void onClose() {
+                out.println("(connection closed)");
+                closed.countDown();
+            }
+        };
+    }
+
+    /**
+     * Runs typed lines until QUIT or the end of input, then closes the client; returns once the client has ended
+     * (quit, kicked, or the link lost with reconnect off). Lines are read on a thread of their own so that a kick
+     * ends the console even while it waits for the user to type.
+     */
+    static void converse(ChatClient client, BufferedReader in, CountDownLatch closed) throws InterruptedException {
         Thread stdin = new Thread(() -> {
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
+            try (in) {
                 String line;
                 while ((line = in.readLine()) != null) {
                     if (!line.isEmpty() && !run(client, line)) {
                         break;
                     }
                 }
-                client.close();
+                client.close(); // fires onClose, also while the client is reconnecting with nowhere to go
             } catch (Exception e) {
                 System.err.println("stdin: " + e.getMessage());
                 closed.countDown();

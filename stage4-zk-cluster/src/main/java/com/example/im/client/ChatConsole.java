@@ -12,6 +12,7 @@ import com.example.im.registry.Registry;
 import com.example.im.registry.ZkNodeLocator;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
+import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
@@ -80,23 +81,7 @@ public final class ChatConsole {
         CountDownLatch closed = new CountDownLatch(1);
         ChatClient client;
         try {
-            client = ChatClient.connect(config, locator, login.uid(), new ChatClient.Listener() {
-                @Override
-                public void onFrame(Envelope frame) {
-                    System.out.println(describe(frame));
-                }
-
-                @Override
-                public void onConnectionEvent(String what) {
-                    System.out.println("(" + what + ")");
-                }
-
-                @Override
-                public void onClose() {
-                    System.out.println("(connection closed)");
-                    closed.countDown();
-                }
-            });
+            client = ChatClient.connect(config, locator, login.uid(), printer(System.out, closed));
         } catch (Exception e) {
             System.err.println("cannot connect (" + locator + "): " + e.getMessage()
                     + "\nIs a node running? (java -jar stage4-zk-cluster/target/stage4-zk-cluster.jar)");
@@ -107,25 +92,7 @@ public final class ChatConsole {
         System.out.println("connected to " + node.getHostString() + ":" + node.getPort() + " as " + login.uid()
                 + ". SEND <to_uid> <text>; HELP lists the commands, QUIT or Ctrl-D leaves.");
 
-        Thread stdin = new Thread(() -> {
-            try (in) {
-                String line;
-                while ((line = in.readLine()) != null) {
-                    if (!line.isEmpty() && !run(client, line)) {
-                        break;
-                    }
-                }
-                client.close();
-            } catch (Exception e) {
-                System.err.println("stdin: " + e.getMessage());
-                closed.countDown();
-            }
-        }, "stdin");
-        stdin.setDaemon(true);
-        stdin.start();
-
-        closed.await();
-        client.close();
+        converse(client, in, closed);
         if (locator instanceof AutoCloseable zk) {
             zk.close(); // the ZooKeeper session and its threads
         }
@@ -147,6 +114,54 @@ public final class ChatConsole {
             Thread.currentThread().interrupt();
         }
         return new ZkNodeLocator(directory, balancer);
+    }
+
+    /** What the console shows: one line per frame or link event; {@code closed} counts down when the client ends. */
+    static ChatClient.Listener printer(PrintStream out, CountDownLatch closed) {
+        return new ChatClient.Listener() {
+            @Override
+            public void onFrame(Envelope frame) {
+                out.println(describe(frame));
+            }
+
+            @Override
+            public void onConnectionEvent(String what) {
+                out.println("(" + what + ")");
+            }
+
+            @Override
+            public void onClose() {
+                out.println("(connection closed)");
+                closed.countDown();
+            }
+        };
+    }
+
+    /**
+     * Runs typed lines until QUIT or the end of input, then closes the client; returns once the client has ended
+     * (quit, kicked, or the link lost with reconnect off). Lines are read on a thread of their own so that a kick
+     * ends the console even while it waits for the user to type.
+     */
+    static void converse(ChatClient client, BufferedReader in, CountDownLatch closed) throws InterruptedException {
+        Thread stdin = new Thread(() -> {
+            try (in) {
+                String line;
+                while ((line = in.readLine()) != null) {
+                    if (!line.isEmpty() && !run(client, line)) {
+                        break;
+                    }
+                }
+                client.close(); // fires onClose, also while the client is reconnecting with nowhere to go
+            } catch (Exception e) {
+                System.err.println("stdin: " + e.getMessage());
+                closed.countDown();
+            }
+        }, "stdin");
+        stdin.setDaemon(true);
+        stdin.start();
+
+        closed.await();
+        client.close();
     }
 
     /** Runs one typed line; false when the user asked to quit. */

@@ -3,9 +3,13 @@ package com.example.im.registry;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.ExponentialBackoffRetry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** The ZooKeeper layout and client settings shared by nodes and clients (docs/04-zk-cluster.md). */
 public final class Registry {
+
+    private static final Logger log = LoggerFactory.getLogger(Registry.class);
 
     /** Parent of every node's ephemeral znode. */
     public static final String SERVERS_PATH = "/im/servers";
@@ -34,6 +38,17 @@ public final class Registry {
                 // ("Unable to resolve address: zk1"): the client then loses the whole ensemble when one server stops.
                 .ensembleTracker(false)
                 .build();
+        // One line when ZooKeeper goes away and one when it is back, for nodes and consoles alike. ZooKeeper's own
+        // client would log a WARN with a full stack trace at each of its reconnect attempts, about once a second:
+        // simplelogger.properties turns that logger down to ERROR, and these lines say what the reader needs.
+        client.getConnectionStateListenable().addListener((c, state) -> {
+            switch (state) {
+                case SUSPENDED -> log.warn("ZooKeeper {} unreachable; retrying", connectString);
+                case RECONNECTED -> log.info("ZooKeeper {} reachable again", connectString);
+                default -> {
+                }
+            }
+        });
         client.start();
         return client;
     }

@@ -10,6 +10,7 @@ import com.example.im.server.ServerConfig;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -108,5 +109,39 @@ class ReconnectTest {
                 .until(() -> secondSees.count(Envelope.BodyCase.ERROR) == 0 && second.isOpen());
         assertThat(firstSees.events).isEmpty();
         assertThat(first.isOpen()).isFalse();
+    }
+
+    @Test
+    void aFrameSentWhileTheClientClosesIsRefusedNotReportedAsSent() throws Exception {
+        server = ChatServer.start(ServerConfig.forTests());
+        CountDownLatch listenerBusy = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        // Holding the client's I/O thread in the listener freezes the moment between close() and the channel's close.
+        ChatClient.Listener holdsTheIoThread = frame -> {
+            if (frame.hasWhoReply()) {
+                listenerBusy.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        ChatClient alice = ChatClient.connect(ClientConfig.of("127.0.0.1", server.localAddress().getPort()),
+                holdsTheIoThread);
+        clients.add(alice);
+        alice.login("alice");
+        alice.who();
+        await().until(() -> listenerBusy.getCount() == 0);
+
+        Thread closer = new Thread(alice::close, "closer");
+        closer.start();
+        // WAITING: close() has begun and waits for the I/O thread to close the channel.
+        await().until(() -> closer.getState() == Thread.State.WAITING);
+        boolean accepted = alice.send("alice", "too late");
+        release.countDown();
+        await().until(() -> !closer.isAlive());
+
+        assertThat(accepted).as("send() during close() went into a closing channel and was never sent").isFalse();
     }
 }

@@ -67,6 +67,10 @@ public final class ChatClient implements AutoCloseable {
     private final Bootstrap bootstrap;
     private final Backoff backoff;
 
+    // Serialises close(): the console calls it from two threads at once (its stdin thread after QUIT, its main thread
+    // after onClose), and the second must not race the first past the shutdown of the event loop.
+    private final Object closeLock = new Object();
+
     // Guarded by "this". Written on the I/O thread (connection events) and read by callers of send().
     private State state = State.UP;
     private final Deque<Envelope> pending = new ArrayDeque<>();
@@ -150,19 +154,27 @@ public final class ChatClient implements AutoCloseable {
      * false when it is refused instead: the client is closed, or {@link ClientConfig#maxPending()} frames already wait.
      */
     public synchronized boolean send(Envelope frame) {
-        switch (state) {
-            case UP -> channel.writeAndFlush(frame);
-            case RECOVERING -> {
-                if (pending.size() >= config.maxPending()) {
-                    return false;
-                }
-                pending.add(frame);
-            }
-            default -> {
-                return false;
-            }
+        if (state == State.UP && channel.isActive() && !closing) {
+            channel.writeAndFlush(frame);
+            return true;
         }
+        // "UP" on a channel that is no longer active: the link has just died and the I/O thread has not yet run
+        // connectionLost(). A write now would fail later, unseen, after we had said "sent"; so the frame is treated
+        // as if the client were already reconnecting: kept when a reconnect is coming, refused otherwise.
+        if (!reconnectComing() || pending.size() >= config.maxPending()) {
+            return false;
+        }
+        pending.add(frame);
         return true;
+    }
+
+    /** True while frames should wait for the next connection rather than go out now or be refused. */
+    private boolean reconnectComing() {
+        return switch (state) {
+            case RECOVERING -> !closing;
+            case UP -> !closing && !kicked && config.reconnect(); // and the channel is dead (see send)
+            case CLOSED -> false;
+        };
     }
     // end::send[]
 
@@ -178,7 +190,8 @@ public final class ChatClient implements AutoCloseable {
     public synchronized boolean login(String uid) {
         this.uid = uid;
         // While reconnecting, the login happens on the new connection anyway: do not queue a second one.
-        return state == State.RECOVERING || send(loginFrame(uid));
+        boolean linkDown = state == State.RECOVERING || state == State.UP && !channel.isActive();
+        return linkDown ? reconnectComing() : send(loginFrame(uid));
     }
 
     /** A private message; the server stamps msg_id, from_uid and timestamp. */
@@ -201,20 +214,30 @@ public final class ChatClient implements AutoCloseable {
         return state == State.UP && channel.isActive();
     }
 
-    /** Closes the connection and the client's thread; returns when both are done. Safe to call twice. */
+    /**
+     * Closes the connection and the client's thread; returns when both are done, within about a second, also while
+     * the client is reconnecting. {@link Listener#onClose()} has run once when it returns. Safe to call twice.
+     */
     @Override
     public void close() {
-        Channel ch;
-        synchronized (this) {
-            closing = true;
-            ch = channel;
+        synchronized (closeLock) {
+            Channel ch;
+            synchronized (this) {
+                closing = true;
+                ch = channel;
+            }
+            if (group.isShuttingDown()) {
+                group.terminationFuture().syncUninterruptibly();
+                return;
+            }
+            // A live channel closes now, and its channelInactive ends in connectionLost() -> finish().
+            ch.close().syncUninterruptibly();
+            // While reconnecting, ch is the connection lost earlier: it closed long ago, and nothing will report it
+            // again, so nobody would tell the listener. finish() is idempotent, so call it here (on the I/O thread,
+            // like every listener call); whichever of the two runs first tells the listener, the other does nothing.
+            group.submit(this::finish).syncUninterruptibly();
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         }
-        if (group.isShuttingDown()) {
-            group.terminationFuture().syncUninterruptibly();
-            return;
-        }
-        ch.close().syncUninterruptibly();
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }
 
     private static Envelope loginFrame(String uid) {
@@ -230,13 +253,12 @@ public final class ChatClient implements AutoCloseable {
                 return;
             }
             finished = closing || kicked || !config.reconnect();
-            state = finished ? State.CLOSED : State.RECOVERING;
-            if (finished) {
-                pending.clear();
+            if (!finished) {
+                state = State.RECOVERING;
             }
         }
         if (finished) {
-            listener.onClose();
+            finish();
             return;
         }
         long delay = backoff.delayMillis(attempt);
@@ -275,6 +297,10 @@ public final class ChatClient implements AutoCloseable {
             }
             String again;
             synchronized (this) {
+                if (closing) {
+                    f.channel().close(); // close() came while we were connecting: this connection is not wanted
+                    return;
+                }
                 channel = f.channel();
                 address = target;
                 again = uid;
@@ -294,6 +320,18 @@ public final class ChatClient implements AutoCloseable {
         listener.onConnectionEvent("reconnect failed (" + why + "); next try in " + delay + " ms (attempt "
                 + (attempt + 1) + ")");
         group.schedule(this::reconnect, delay, TimeUnit.MILLISECONDS);
+    }
+
+    /** The end, reached once: from close() or from a lost connection that is not reconnected, whichever is first. */
+    private void finish() {
+        synchronized (this) {
+            if (state == State.CLOSED) {
+                return;
+            }
+            state = State.CLOSED;
+            pending.clear();
+        }
+        listener.onClose();
     }
 
     /** Back to normal: send what was kept while reconnecting, in order, before anything sent after. */
