@@ -7,7 +7,12 @@ import com.example.im.server.ChatServer;
 import com.example.im.testkit.RedisExtension;
 import com.example.im.testkit.ZooKeeperExtension;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Order;
@@ -89,4 +94,58 @@ class ForkedNodeTest {
             assertThat(sam.seen().frames).noneMatch(f -> f.hasError());
         }
     }
+
+    // tag::kill-under-traffic[]
+    @Test
+    void killMinus9UnderTrafficLosesNoAcknowledgedMessage() throws Exception {
+        try (Cluster6 cluster = new Cluster6(zk.connectString(), redis.uri());
+             ForkedNode forked = new ForkedNode("forked-traffic", zk.connectString(), redis.uri())) {
+            ChatServer b = cluster.startNode();
+            ChatServer c = cluster.startNode();
+            await().atMost(Duration.ofSeconds(30)).until(() -> cluster.directory().nodes().size() == 3);
+            int receivers = 20;
+            List<Cluster6.User> onA = new ArrayList<>();
+            for (int i = 0; i < receivers; i++) {
+                onA.add(cluster.login("r" + i, Cluster6.preferring(forked.nodeId)));
+            }
+            List<Cluster6.User> senders = List.of(cluster.login("sam", Cluster6.preferring(b.nodeId())),
+                    cluster.login("tom", Cluster6.preferring(c.nodeId())));
+
+            // 200 messages/s in all, for 3 s; node A is killed a second in.
+            int perSender = 300;
+            AtomicInteger sent = new AtomicInteger();
+            List<Thread> threads = senders.stream().map(sender -> new Thread(() -> {
+                for (int i = 0; i < perSender; i++) {
+                    sender.client().send("r" + (i % receivers), sender.uid() + ":" + i);
+                    sent.incrementAndGet();
+                    LockSupport.parkNanos(10_000_000); // pacing, not a wait for an event
+                }
+            })).toList();
+            threads.forEach(Thread::start);
+            await().atMost(Duration.ofSeconds(10)).until(() -> sent.get() >= 200);
+            forked.kill();
+            for (Thread thread : threads) {
+                thread.join();
+            }
+
+            for (Cluster6.User sender : senders) {
+                await().atMost(Duration.ofSeconds(30)).until(() -> sender.seen().frames.stream()
+                        .filter(f -> f.hasSendAck() || f.hasError()).count() == perSender);
+                assertThat(sender.seen().frames).as("every message to a user on the dead node is accepted")
+                        .noneMatch(f -> f.hasError());
+            }
+            await().atMost(Duration.ofSeconds(40)).untilAsserted(() -> {
+                for (int r = 0; r < receivers; r++) {
+                    Set<String> expected = new HashSet<>();
+                    for (Cluster6.User sender : senders) {
+                        for (int i = r; i < perSender; i += receivers) {
+                            expected.add(sender.uid() + ":" + i);
+                        }
+                    }
+                    assertThat(onA.get(r).texts()).as("r%d", r).containsAll(expected);
+                }
+            });
+        }
+    }
+    // end::kill-under-traffic[]
 }

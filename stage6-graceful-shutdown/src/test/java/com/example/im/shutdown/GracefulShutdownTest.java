@@ -15,6 +15,10 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import com.example.im.route.RedisKeys;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.JedisMonitor;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -158,5 +162,63 @@ class GracefulShutdownTest {
             await().atMost(Duration.ofSeconds(10)).until(() -> alice.logins() == 2);
             assertThat(cluster.nodeOf("alice")).isSameAs(b);
         }
+    }
+
+    @Test
+    void theLeavingNodesConsumerHasStoppedBeforeSurvivorsMayTakeItsInboxOver() throws Exception {
+        try (Cluster6 cluster = new Cluster6(zk.connectString(), redis.uri())) {
+            ChatServer leaving = cluster.startNode();
+            cluster.startNode();
+            cluster.awaitNodes(2);
+            cluster.login("alice", Cluster6.preferring(leaving.nodeId()));
+
+            // Every command Redis executes, in order, with the client address that sent it.
+            List<String> commands = new CopyOnWriteArrayList<>();
+            Jedis monitor = new Jedis(redis.host(), redis.port());
+            Thread watcher = new Thread(() -> {
+                try {
+                    monitor.monitor(new JedisMonitor() {
+                        @Override
+                        public void onCommand(String command) {
+                            commands.add(command);
+                        }
+                    });
+                } catch (RuntimeException e) {
+                    // the connection is closed below: the end of the recording
+                }
+            });
+            watcher.start();
+            await().until(() -> !commands.isEmpty()); // the monitor is live (the nodes poll Redis all the time)
+
+            leaving.close();
+            monitor.getConnection().close();
+            watcher.join(5_000);
+
+            String inbox = "\"" + RedisKeys.inbox(leaving.nodeId()) + "\"";
+            String consumerRead = "\"im-delivery\" \"" + leaving.nodeId() + "\"";
+            // The connections the leaving node's own consumer used (its XREADGROUPs name it as the consumer).
+            Set<String> own = commands.stream().filter(c -> c.contains(consumerRead))
+                    .map(GracefulShutdownTest::clientOf).collect(Collectors.toSet());
+            int leftAt = -1;
+            for (int i = 0; i < commands.size(); i++) {
+                if (commands.get(i).contains("\"DEL\" \"" + RedisKeys.leaving(leaving.nodeId()) + "\"")) {
+                    leftAt = i;
+                }
+            }
+            assertThat(leftAt).as("the leaving marker was deleted").isNotNegative();
+            assertThat(own).isNotEmpty();
+            List<String> after = commands.subList(leftAt + 1, commands.size()).stream()
+                    .filter(c -> own.contains(clientOf(c)) && c.contains(inbox)).toList();
+            assertThat(after).as("the leaving node's consumer touched its inbox after survivors were let in")
+                    .isEmpty();
+        }
+    }
+
+    /** "1700000000.123456 [0 127.0.0.1:50123] \"XLEN\" ..." -> "127.0.0.1:50123". */
+    private static String clientOf(String monitorLine) {
+        int open = monitorLine.indexOf('[');
+        int close = monitorLine.indexOf(']', open);
+        String inside = monitorLine.substring(open + 1, close);
+        return inside.substring(inside.indexOf(' ') + 1);
     }
 }
