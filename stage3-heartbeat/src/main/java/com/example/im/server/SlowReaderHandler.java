@@ -52,8 +52,9 @@ public final class SlowReaderHandler extends ChannelDuplexHandler {
     // tag::write[]
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        // The hot path: one volatile read while the channel is writable, a second one only when it is not. The
-        // total counts bytes in the outbound buffer and writes other threads have queued for this channel.
+        // The hot path: while the channel is writable, isWritable() (two field reads) is all it costs; the byte
+        // count is read only when it is not. The count covers the outbound buffer and the writes other threads
+        // have queued for this channel: all of it is memory the node holds for this peer.
         if (!closing && !ctx.channel().isWritable()) {
             ChannelOutboundBuffer buffer = ctx.channel().unsafe().outboundBuffer();
             long pending = buffer == null ? 0 : buffer.totalPendingWriteBytes();
