@@ -49,6 +49,8 @@ public final class ChatServer implements AutoCloseable {
                     .channel(NioServerSocketChannel.class)
                     .option(ChannelOption.SO_BACKLOG, 1024)
                     .childOption(ChannelOption.TCP_NODELAY, true)
+                    // Past 64 KiB waiting to be written a connection turns unwritable; SlowReaderHandler times that.
+                    .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, SlowReaderHandler.WATER_MARK)
                     .childHandler(new ChatServerInitializer(sessions, config, ids))
                     .bind(config.host(), config.port())
                     .sync()

@@ -26,7 +26,8 @@ class ChatServerHandlerTest {
     private static final int MAX_GROUP = 3;
     private final SessionMap sessions = new SessionMap();
     private final ChatServerInitializer initializer = new ChatServerInitializer(sessions,
-            new ServerConfig("127.0.0.1", 0, MAX_FRAME, MAX_GROUP, 15_000), new MessageIds());
+            new ServerConfig("127.0.0.1", 0, MAX_FRAME, MAX_GROUP, 15_000, 10_000, 1024 * 1024, 15_000),
+            new MessageIds());
 
     private final List<EmbeddedChannel> channels = new ArrayList<>();
 

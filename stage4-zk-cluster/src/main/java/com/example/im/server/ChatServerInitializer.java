@@ -32,6 +32,9 @@ public final class ChatServerInitializer extends ChannelInitializer<Channel> {
     @Override
     protected void initChannel(Channel ch) {
         ChannelPipeline p = ch.pipeline();
+        // First, nearest the socket: it sees every write already encoded (its size known) and bounds what a peer
+        // that does not read can make this node hold (docs/03-heartbeat.md, "Two more bounds").
+        p.addLast("slow-reader", new SlowReaderHandler(config.maxPendingBytes(), config.unwritableTimeoutMillis()));
         // Inbound: bytes -> one frame per varint32 length prefix (at most maxFrameLength bytes) -> Envelope.
         p.addLast("framer", new Varint32FrameDecoder(config.maxFrameLength()));
         p.addLast("decoder", new ProtobufDecoder(Envelope.getDefaultInstance()));
@@ -41,6 +44,8 @@ public final class ChatServerInitializer extends ChannelInitializer<Channel> {
         // Outbound (runs bottom-up): Envelope -> protobuf bytes -> the same bytes behind their varint32 length.
         p.addLast("prepender", new ProtobufVarint32LengthFieldPrepender());
         p.addLast("encoder", new ProtobufEncoder());
+        // Watches the handler's replies for a login_ack; until one goes out, the connection has a deadline.
+        p.addLast("login-deadline", new LoginDeadlineHandler(config.loginTimeoutMillis()));
         p.addLast("handler", new ChatServerHandler(sessions, config, ids));
     }
     // end::pipeline[]

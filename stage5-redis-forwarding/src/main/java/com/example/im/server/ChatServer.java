@@ -68,6 +68,8 @@ public final class ChatServer implements AutoCloseable {
                     .option(ChannelOption.AUTO_READ, false)
                     .childOption(ChannelOption.AUTO_READ, true)
                     .childOption(ChannelOption.TCP_NODELAY, true)
+                    // Past 64 KiB waiting to be written a connection turns unwritable; SlowReaderHandler times that.
+                    .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, SlowReaderHandler.WATER_MARK)
                     .childHandler(new ChatServerInitializer(sessions, config, ids,
                             () -> self.get() == null ? null : self.get().routing))
                     .bind(config.host(), config.port())

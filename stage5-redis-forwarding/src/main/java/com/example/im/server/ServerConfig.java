@@ -16,6 +16,13 @@ import java.util.Set;
  * @param readerIdleMillis how long a connection may stay silent (no frame at all, not even a ping) before the server
  *                       closes it as dead (假死) and removes its session; 3 x the client's 5 s ping interval, so two
  *                       lost pings are tolerated (docs/03-heartbeat.md, "Why these numbers")
+ * @param loginTimeoutMillis how long a new connection may stay without a login before it is told why and closed;
+ *                       pings do not extend it, so a socket without a uid cannot be held open by heartbeats alone
+ *                       (docs/03-heartbeat.md, "Two more bounds")
+ * @param maxPendingBytes most bytes the server keeps queued for one connection that does not read them (a slow
+ *                       reader, 慢消费者); past it the connection is sent nothing more and closed
+ * @param unwritableTimeoutMillis how long a connection may stay unwritable (more than the high-water mark of bytes
+ *                       waiting for it) before it is closed as a slow reader, however little it holds
  * @param zkConnect      ZooKeeper connect string ("host:port,host:port"); null: do not register (single-node use)
  * @param nodeId         this node's name under /im/servers; null: "advertised-host:port"
  * @param advertiseHost  the address clients are told to dial; null: the bind host. Never guessed with
@@ -30,6 +37,7 @@ import java.util.Set;
  *                       or anywhere (a reconnect in progress) before it is given up
  */
 public record ServerConfig(String host, int port, int maxFrameLength, int maxGroupSize, long readerIdleMillis,
+                           long loginTimeoutMillis, long maxPendingBytes, long unwritableTimeoutMillis,
                            String zkConnect, String nodeId, String advertiseHost, int zkSessionTimeoutMillis,
                            long loadRefreshMillis, String redisUri, long sessionTtlMillis, long undeliverableMillis) {
 
@@ -37,6 +45,9 @@ public record ServerConfig(String host, int port, int maxFrameLength, int maxGro
     public static final int DEFAULT_MAX_FRAME = 64 * 1024;
     public static final int DEFAULT_MAX_GROUP = 500;
     public static final long DEFAULT_READER_IDLE_MILLIS = 15_000;
+    public static final long DEFAULT_LOGIN_TIMEOUT_MILLIS = 10_000;
+    public static final long DEFAULT_MAX_PENDING_BYTES = 1024 * 1024;
+    public static final long DEFAULT_UNWRITABLE_TIMEOUT_MILLIS = 15_000;
     public static final String DEFAULT_ZK = "127.0.0.1:2181";
     public static final int DEFAULT_ZK_SESSION_TIMEOUT_MILLIS = 10_000;
     public static final long DEFAULT_LOAD_REFRESH_MILLIS = 5_000;
@@ -46,7 +57,8 @@ public record ServerConfig(String host, int port, int maxFrameLength, int maxGro
 
     static final String USAGE = """
             usage: ChatServer [--host 127.0.0.1] [--port 7001] [--max-frame 65536] [--max-group 500]
-                              [--reader-idle-ms 15000] [--zk 127.0.0.1:2181 | --zk none] [--node-id ID]
+                              [--reader-idle-ms 15000] [--login-timeout-ms 10000] [--max-pending-bytes 1048576]
+                              [--unwritable-timeout-ms 15000] [--zk 127.0.0.1:2181 | --zk none] [--node-id ID]
                               [--advertise-host HOST] [--zk-session-timeout-ms 10000] [--load-refresh-ms 5000]
                               [--redis redis://127.0.0.1:6379 | --redis none] [--session-ttl-ms 30000]
                               [--undeliverable-ms 30000]
@@ -64,6 +76,14 @@ public record ServerConfig(String host, int port, int maxFrameLength, int maxGro
         }
         if (readerIdleMillis < 1) {
             throw new IllegalArgumentException("reader idle time must be at least 1 ms, got " + readerIdleMillis);
+        }
+        if (loginTimeoutMillis < 1 || unwritableTimeoutMillis < 1) {
+            throw new IllegalArgumentException("need --login-timeout-ms >= 1 and --unwritable-timeout-ms >= 1");
+        }
+        if (maxPendingBytes < SlowReaderHandler.WATER_MARK.high()) {
+            // Below the high-water mark the cap would close connections that are not even unwritable yet.
+            throw new IllegalArgumentException("--max-pending-bytes must be at least "
+                    + SlowReaderHandler.WATER_MARK.high() + ", got " + maxPendingBytes);
         }
         if (zkConnect != null && advertiseHost == null && isWildcard(host)) {
             throw new IllegalArgumentException("binding " + host + " (every interface) needs --advertise-host: "
@@ -88,41 +108,59 @@ public record ServerConfig(String host, int port, int maxFrameLength, int maxGro
 
     /** The same settings with another reader idle time (tests shorten it). */
     public ServerConfig withReaderIdleMillis(long millis) {
-        return new ServerConfig(host, port, maxFrameLength, maxGroupSize, millis, zkConnect, nodeId, advertiseHost,
-                zkSessionTimeoutMillis, loadRefreshMillis, redisUri, sessionTtlMillis, undeliverableMillis);
+        return new ServerConfig(host, port, maxFrameLength, maxGroupSize, millis, loginTimeoutMillis, maxPendingBytes,
+                unwritableTimeoutMillis, zkConnect, nodeId, advertiseHost, zkSessionTimeoutMillis, loadRefreshMillis,
+                redisUri, sessionTtlMillis, undeliverableMillis);
+    }
+
+    /** The same settings with another login deadline (tests shorten it). */
+    public ServerConfig withLoginTimeoutMillis(long millis) {
+        return new ServerConfig(host, port, maxFrameLength, maxGroupSize, readerIdleMillis, millis, maxPendingBytes,
+                unwritableTimeoutMillis, zkConnect, nodeId, advertiseHost, zkSessionTimeoutMillis, loadRefreshMillis,
+                redisUri, sessionTtlMillis, undeliverableMillis);
+    }
+
+    /** The same settings with other slow-reader bounds (tests shrink the cap or the time). */
+    public ServerConfig withSlowReaderBounds(long pendingBytes, long unwritableMillis) {
+        return new ServerConfig(host, port, maxFrameLength, maxGroupSize, readerIdleMillis, loginTimeoutMillis,
+                pendingBytes, unwritableMillis, zkConnect, nodeId, advertiseHost, zkSessionTimeoutMillis,
+                loadRefreshMillis, redisUri, sessionTtlMillis, undeliverableMillis);
     }
 
     /** The same settings on another port (a test restarts a server where it was). */
     public ServerConfig withPort(int newPort) {
-        return new ServerConfig(host, newPort, maxFrameLength, maxGroupSize, readerIdleMillis, zkConnect, nodeId,
-                advertiseHost, zkSessionTimeoutMillis, loadRefreshMillis, redisUri, sessionTtlMillis,
-                undeliverableMillis);
+        return new ServerConfig(host, newPort, maxFrameLength, maxGroupSize, readerIdleMillis, loginTimeoutMillis,
+                maxPendingBytes, unwritableTimeoutMillis, zkConnect, nodeId, advertiseHost, zkSessionTimeoutMillis,
+                loadRefreshMillis, redisUri, sessionTtlMillis, undeliverableMillis);
     }
 
     /** The same settings, registered in ZooKeeper at {@code connectString}, refreshing the load every given ms. */
     public ServerConfig withZooKeeper(String connectString, long refreshMillis) {
-        return new ServerConfig(host, port, maxFrameLength, maxGroupSize, readerIdleMillis, connectString, nodeId,
-                advertiseHost, zkSessionTimeoutMillis, refreshMillis, redisUri, sessionTtlMillis, undeliverableMillis);
+        return new ServerConfig(host, port, maxFrameLength, maxGroupSize, readerIdleMillis, loginTimeoutMillis,
+                maxPendingBytes, unwritableTimeoutMillis, connectString, nodeId, advertiseHost, zkSessionTimeoutMillis,
+                refreshMillis, redisUri, sessionTtlMillis, undeliverableMillis);
     }
 
     /** The same settings with Redis at {@code uri}, sessions living {@code ttlMillis} past their last renewal. */
     public ServerConfig withRedis(String uri, long ttlMillis, long undeliverable) {
-        return new ServerConfig(host, port, maxFrameLength, maxGroupSize, readerIdleMillis, zkConnect, nodeId,
-                advertiseHost, zkSessionTimeoutMillis, loadRefreshMillis, uri, ttlMillis, undeliverable);
+        return new ServerConfig(host, port, maxFrameLength, maxGroupSize, readerIdleMillis, loginTimeoutMillis,
+                maxPendingBytes, unwritableTimeoutMillis, zkConnect, nodeId, advertiseHost, zkSessionTimeoutMillis,
+                loadRefreshMillis, uri, ttlMillis, undeliverable);
     }
 
     /** The same settings under a fixed node id (a restarted node that must find its own inbox again). */
     public ServerConfig withNodeId(String id) {
-        return new ServerConfig(host, port, maxFrameLength, maxGroupSize, readerIdleMillis, zkConnect, id,
-                advertiseHost, zkSessionTimeoutMillis, loadRefreshMillis, redisUri, sessionTtlMillis,
-                undeliverableMillis);
+        return new ServerConfig(host, port, maxFrameLength, maxGroupSize, readerIdleMillis, loginTimeoutMillis,
+                maxPendingBytes, unwritableTimeoutMillis, zkConnect, id, advertiseHost, zkSessionTimeoutMillis,
+                loadRefreshMillis, redisUri, sessionTtlMillis, undeliverableMillis);
     }
 
     /** Loopback, a free port, default limits, no ZooKeeper, no Redis: what single-node tests use. */
     public static ServerConfig forTests() {
         return new ServerConfig("127.0.0.1", 0, DEFAULT_MAX_FRAME, DEFAULT_MAX_GROUP, DEFAULT_READER_IDLE_MILLIS,
-                null, null, null, DEFAULT_ZK_SESSION_TIMEOUT_MILLIS, DEFAULT_LOAD_REFRESH_MILLIS, null,
-                DEFAULT_SESSION_TTL_MILLIS, DEFAULT_UNDELIVERABLE_MILLIS);
+                DEFAULT_LOGIN_TIMEOUT_MILLIS, DEFAULT_MAX_PENDING_BYTES, DEFAULT_UNWRITABLE_TIMEOUT_MILLIS, null, null,
+                null, DEFAULT_ZK_SESSION_TIMEOUT_MILLIS, DEFAULT_LOAD_REFRESH_MILLIS, null, DEFAULT_SESSION_TTL_MILLIS,
+                DEFAULT_UNDELIVERABLE_MILLIS);
     }
 
     public static ServerConfig fromFlags(Flags flags) {
@@ -134,6 +172,9 @@ public record ServerConfig(String host, int port, int maxFrameLength, int maxGro
                 flags.getInt("max-frame", DEFAULT_MAX_FRAME),
                 flags.getInt("max-group", DEFAULT_MAX_GROUP),
                 flags.getLong("reader-idle-ms", DEFAULT_READER_IDLE_MILLIS),
+                flags.getLong("login-timeout-ms", DEFAULT_LOGIN_TIMEOUT_MILLIS),
+                flags.getLong("max-pending-bytes", DEFAULT_MAX_PENDING_BYTES),
+                flags.getLong("unwritable-timeout-ms", DEFAULT_UNWRITABLE_TIMEOUT_MILLIS),
                 zk.equals("none") ? null : zk,
                 flags.get("node-id", null),
                 flags.get("advertise-host", null),
@@ -145,7 +186,8 @@ public record ServerConfig(String host, int port, int maxFrameLength, int maxGro
     }
 
     static Set<String> flagNames() {
-        return Set.of("host", "port", "max-frame", "max-group", "reader-idle-ms", "zk", "node-id", "advertise-host",
+        return Set.of("host", "port", "max-frame", "max-group", "reader-idle-ms", "login-timeout-ms",
+                "max-pending-bytes", "unwritable-timeout-ms", "zk", "node-id", "advertise-host",
                 "zk-session-timeout-ms", "load-refresh-ms", "redis", "session-ttl-ms", "undeliverable-ms");
     }
 }

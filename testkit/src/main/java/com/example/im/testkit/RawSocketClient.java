@@ -31,8 +31,20 @@ public final class RawSocketClient implements AutoCloseable {
     }
 
     public static RawSocketClient connect(InetSocketAddress address) {
+        return connect(address, 0);
+    }
+
+    /**
+     * Connects with a fixed receive buffer of {@code receiveBufferBytes} (0: the system's default). A client that
+     * stops reading is only noticed once the kernel buffers between it and the server are full; on Linux loopback
+     * an auto-tuned receive buffer can grow to tens of megabytes, so a slow-reader test pins it small.
+     */
+    public static RawSocketClient connect(InetSocketAddress address, int receiveBufferBytes) {
         try {
             Socket socket = new Socket();
+            if (receiveBufferBytes > 0) {
+                socket.setReceiveBufferSize(receiveBufferBytes); // before connect: the TCP window is set at SYN
+            }
             socket.connect(address, (int) READ_TIMEOUT.toMillis());
             socket.setSoTimeout((int) READ_TIMEOUT.toMillis());
             socket.setTcpNoDelay(true);
