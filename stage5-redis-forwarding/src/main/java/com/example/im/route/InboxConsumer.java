@@ -83,6 +83,7 @@ public final class InboxConsumer implements AutoCloseable {
     // tag::loop[]
     private void run() {
         boolean groupReady = false;
+        boolean reset = false;
         long nextRetry = 0;
         long backoff = 100;
         boolean down = false;
@@ -91,6 +92,10 @@ public final class InboxConsumer implements AutoCloseable {
                 if (!groupReady) {
                     createGroup();
                     groupReady = true;
+                    if (reset) {
+                        reset = false;
+                        onRedisReset.run(); // the inbox exists again: now the sessions may name this node again
+                    }
                 }
                 long now = System.currentTimeMillis();
                 if (now >= nextRetry) {
@@ -113,7 +118,9 @@ public final class InboxConsumer implements AutoCloseable {
                 if (e.getMessage() != null && e.getMessage().startsWith("NOGROUP")) {
                     // Redis restarted without persistence: the stream and group are gone, and so are the sessions.
                     groupReady = false;
-                    onRedisReset.run();
+                    reset = true;
+                    sleep(backoff);
+                    backoff = Math.min(backoff * 2, 2_000);
                 } else {
                     // -OOM, -READONLY, WRONGTYPE ...: Redis answers but refuses. Say so, and do not spin on it.
                     log.warn("inbox {}: Redis refused ({}); retrying in {} ms", key, e.getMessage(), backoff);
@@ -258,15 +265,15 @@ public final class InboxConsumer implements AutoCloseable {
     /**
      * Recipients who are not here (any more): follow them to the node their session now names, keep the entry
      * pending while they might still come back here (a reconnect in progress), give up after the configured time.
-     * An entry is acknowledged only once every push it needed has been accepted by Redis: a refused push (-OOM,
-     * -READONLY, WRONGTYPE) leaves the entry pending, and it is tried again on the next pass.
+     * An entry is acknowledged only once every push it needed was accepted by Redis; a push refused for some members
+     * re-queues just those, so the others do not get the message again on every retry.
      */
     private void chase(List<Unresolved> unresolved, List<StreamEntryID> done) {
         Set<String> uids = new HashSet<>();
         unresolved.forEach(u -> uids.addAll(u.uids()));
         Map<String, SessionRef> owners = store.lookup(uids);
         long now = redisMillis(); // ages are measured on Redis' clock, never by comparing two nodes' clocks
-        Map<Unresolved, List<Response<byte[]>>> pushes = new LinkedHashMap<>();
+        Map<Unresolved, List<Push>> pushes = new LinkedHashMap<>();
         try (AbstractPipeline pipeline = redis.pipelined()) {
             for (Unresolved u : unresolved) {
                 long queuedAt = queuedAt(u);
@@ -280,10 +287,11 @@ public final class InboxConsumer implements AutoCloseable {
                         waiting.add(uid);
                     }
                 }
-                List<Response<byte[]>> sent = new ArrayList<>();
-                elsewhere.forEach((node, members) -> sent.add(Forwarder.xadd(pipeline, node, u.entry().toBuilder()
-                        .setDelivery(u.entry().getDelivery().toBuilder().clearToUids().addAllToUids(members))
-                        .setFirstQueuedAt(queuedAt).setHops(u.entry().getHops() + 1).build())));
+                List<Push> sent = new ArrayList<>();
+                elsewhere.forEach((node, members) -> sent.add(new Push(members, Forwarder.xadd(pipeline, node,
+                        u.entry().toBuilder()
+                                .setDelivery(u.entry().getDelivery().toBuilder().clearToUids().addAllToUids(members))
+                                .setFirstQueuedAt(queuedAt).setHops(u.entry().getHops() + 1).build()))));
                 boolean expired = now - queuedAt > undeliverableMillis;
                 if (waiting.isEmpty() || expired) {
                     if (expired && !waiting.isEmpty()) {
@@ -293,22 +301,73 @@ public final class InboxConsumer implements AutoCloseable {
                     pushes.put(u, sent);
                 } else if (!elsewhere.isEmpty() || waiting.size() < u.entry().getDelivery().getToUidsCount()) {
                     // Partly delivered: re-queue only the users still awaited, so nobody gets a second copy.
-                    sent.add(Forwarder.xadd(pipeline, nodeId, u.entry().toBuilder()
-                            .setDelivery(u.entry().getDelivery().toBuilder().clearToUids().addAllToUids(waiting))
-                            .setFirstQueuedAt(queuedAt).build()));
+                    sent.add(new Push(waiting, Forwarder.xadd(pipeline, nodeId, requeued(u, waiting, queuedAt))));
                     pushes.put(u, sent);
                 }
                 // else: nobody could be reached: the entry stays pending and is retried every retryMillis.
             }
             pipeline.sync();
         }
+        Map<Unresolved, List<String>> refused = new LinkedHashMap<>();
         pushes.forEach((u, sent) -> {
+            List<String> failed = new ArrayList<>();
+            String error = null;
+            for (Push push : sent) {
+                try {
+                    push.reply().check();
+                } catch (JedisDataException e) {
+                    failed.addAll(push.members());
+                    error = e.getMessage();
+                }
+            }
+            if (failed.isEmpty()) {
+                done.add(u.id());
+            } else if (now - queuedAt(u) > undeliverableMillis) {
+                log.warn("giving up message {} for {}: Redis refused to forward it for {} ms ({})",
+                        u.entry().getDelivery().getMessage().getMsgId(), failed, undeliverableMillis, error);
+                done.add(u.id());
+            } else {
+                log.warn("inbox {}: Redis refused to forward message {} to {} ({}); retrying", key,
+                        u.entry().getDelivery().getMessage().getMsgId(), failed, error);
+                if (failed.size() < sent.stream().mapToInt(p -> p.members().size()).sum()) {
+                    refused.put(u, failed);
+                }
+                // all refused: the entry stays pending as it is, and is retried on the next pass
+            }
+        });
+        if (!refused.isEmpty()) {
+            requeueRefused(refused, done);
+        }
+    }
+
+    /** One push of an unresolved entry: the members it carries, and its reply. */
+    private record Push(List<String> members, Forwarder.Pushed reply) {
+    }
+
+    private InboxEntry requeued(Unresolved u, List<String> members, long queuedAt) {
+        return u.entry().toBuilder()
+                .setDelivery(u.entry().getDelivery().toBuilder().clearToUids().addAllToUids(members))
+                .setFirstQueuedAt(queuedAt).build();
+    }
+
+    /**
+     * Some pushes of an entry went through, others were refused: the entry is replaced by one for the refused members
+     * only, so the members already served do not get the message again on every retry. If even that is refused, the
+     * entry stays pending (and those members may get a duplicate; the age bound above ends it).
+     */
+    private void requeueRefused(Map<Unresolved, List<String>> refused, List<StreamEntryID> done) {
+        Map<Unresolved, Forwarder.Pushed> again = new LinkedHashMap<>();
+        try (AbstractPipeline pipeline = redis.pipelined()) {
+            refused.forEach((u, members) -> again.put(u, Forwarder.xadd(pipeline, nodeId,
+                    requeued(u, members, queuedAt(u)))));
+            pipeline.sync();
+        }
+        again.forEach((u, reply) -> {
             try {
-                sent.forEach(Response::get);
+                reply.check();
                 done.add(u.id());
             } catch (JedisDataException e) {
-                log.warn("inbox {}: Redis refused to forward message {} ({}); it stays pending and is retried", key,
-                        u.entry().getDelivery().getMessage().getMsgId(), e.getMessage());
+                log.debug("re-queue of {} refused too: {}", u.id(), e.getMessage());
             }
         });
     }
@@ -383,11 +442,20 @@ public final class InboxConsumer implements AutoCloseable {
         }
     }
 
+    /** Creates the consumer group (and the stream) now, so that the inbox exists before the node takes logins. */
+    public void prepare() {
+        try {
+            createGroup();
+        } catch (RuntimeException e) {
+            log.warn("inbox {} not created yet ({}); the consumer keeps trying", key, e.toString());
+        }
+    }
+
     @Override
     public void close() {
         running = false;
         try {
-            thread.join(2_000);
+            thread.join(3_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

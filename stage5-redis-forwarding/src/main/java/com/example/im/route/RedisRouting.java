@@ -83,6 +83,7 @@ public final class RedisRouting implements AutoCloseable {
         this.renewEveryMillis = Math.max(1, sessionTtlMillis / 3);
         renewal.schedule(this::renewPass, renewEveryMillis, TimeUnit.MILLISECONDS);
         inbox.onRedisReset(this::renewSoon);
+        inbox.prepare();
         inbox.start();
     }
 

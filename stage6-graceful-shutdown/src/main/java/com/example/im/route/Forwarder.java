@@ -3,6 +3,7 @@ package com.example.im.route;
 import com.example.im.protocol.ChatMessage;
 import com.example.im.protocol.Delivery;
 import com.example.im.protocol.InboxEntry;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -20,6 +21,7 @@ import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.params.XAddParams;
 
@@ -199,7 +201,7 @@ public final class Forwarder implements AutoCloseable {
             JedisException error = null;
             for (Sent sent : w.sent()) {
                 try {
-                    sent.reply().get(); // throws the error reply, if that is what came back
+                    sent.reply().check(); // throws the error reply, if that is what came back
                     queued.addAll(sent.members());
                 } catch (JedisException e) {
                     refused++;
@@ -229,10 +231,25 @@ public final class Forwarder implements AutoCloseable {
         }
     }
 
-    /** Queues an XADD of {@code entry} to the inbox of {@code nodeId}; read the reply after {@code sync()}. */
-    static Response<byte[]> xadd(AbstractPipeline pipeline, String nodeId, InboxEntry entry) {
-        return pipeline.xadd(RedisKeys.inbox(nodeId).getBytes(java.nio.charset.StandardCharsets.UTF_8),
-                XAddParams.xAddParams(), Map.of(RedisKeys.FIELD, entry.toByteArray()));
+    /** An XADD queued in a pipeline, to be checked after {@code sync()}. */
+    record Pushed(String nodeId, Response<byte[]> reply) {
+
+        /** Throws when Redis refused the write, or when the inbox does not exist (its node is gone for good). */
+        void check() {
+            if (reply.get() == null) {
+                throw new JedisDataException("NOINBOX the inbox of node " + nodeId + " does not exist");
+            }
+        }
+    }
+
+    /**
+     * Queues an XADD of {@code entry} to the inbox of {@code nodeId}; check the reply after {@code sync()}. NOMKSTREAM:
+     * an inbox exists only while its node (or a takeover) has a consumer group on it. A push that came too late for a
+     * departed node's deleted inbox must fail, not create a stream that nobody will ever read.
+     */
+    static Pushed xadd(AbstractPipeline pipeline, String nodeId, InboxEntry entry) {
+        return new Pushed(nodeId, pipeline.xadd(RedisKeys.inbox(nodeId).getBytes(StandardCharsets.UTF_8),
+                XAddParams.xAddParams().noMkStream(), Map.of(RedisKeys.FIELD, entry.toByteArray())));
     }
 
     private void fail(List<Request> batch, RuntimeException e) {
@@ -264,7 +281,7 @@ public final class Forwarder implements AutoCloseable {
     }
 
     /** One XADD in the pipeline: the users it carries (none for a kick) and its reply, readable after sync(). */
-    private record Sent(List<String> members, Response<byte[]> reply) {
+    private record Sent(List<String> members, Pushed reply) {
     }
 
     /** A request of the batch, its XADDs and its users without a session. */
@@ -278,10 +295,18 @@ public final class Forwarder implements AutoCloseable {
 
     @Override
     public void close() {
+        close(System.currentTimeMillis() + 2_000);
+    }
+
+    /** Stops the forwarder thread; waits for it until {@code deadlineMillis} at most (it may be blocked in a call). */
+    public void close(long deadlineMillis) {
         running = false;
         thread.interrupt();
         try {
-            thread.join(2_000);
+            long left = deadlineMillis - System.currentTimeMillis();
+            if (left > 0) {
+                thread.join(left);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -14,7 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Predicate;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.AbstractPipeline;
@@ -82,7 +82,7 @@ public final class InboxConsumer implements AutoCloseable {
     private volatile long stopWhenIdleAfter = Long.MAX_VALUE;
     private volatile boolean idle;
     private volatile long passes;
-    private final Predicate<String> registered;
+    private final Function<String, Presence> presence;
     private volatile Runnable onRedisReset = () -> { };
     private volatile Runnable whenStopped = () -> { };
     private final String key;
@@ -94,21 +94,30 @@ public final class InboxConsumer implements AutoCloseable {
     private volatile boolean crashAfterNextRead;
     private volatile long delivered;
 
+    /** Whether a node is registered in ZooKeeper, as far as this node can tell. */
+    public enum Presence {
+        REGISTERED, GONE,
+        /** This node's own view of ZooKeeper is not current: it cannot tell, and must not act on a guess. */
+        UNKNOWN
+    }
+
     public InboxConsumer(UnifiedJedis redis, String nodeId, SessionMap sessions, SessionStore store, int batchSize,
                          long undeliverableMillis, long retryMillis) {
-        this(redis, nodeId, nodeId, sessions, store, batchSize, undeliverableMillis, retryMillis, owner -> true);
+        this(redis, nodeId, nodeId, sessions, store, batchSize, undeliverableMillis, retryMillis,
+                owner -> Presence.REGISTERED);
     }
 
     /**
      * A consumer of {@code inboxOwner}'s inbox running on node {@code nodeId}: its own inbox when the two are equal,
      * a dead or departed node's inbox during a takeover (docs/06-graceful-shutdown.md, "Takeover").
-     * {@code registered} says whether a node is in ZooKeeper now: a takeover hands everything back and stops as soon
-     * as the owner is registered again (it was paused, not dead, or it restarted).
+     * {@code presence} says whether a node is in ZooKeeper now: a takeover hands everything back and stops as soon
+     * as the owner is registered again (it was paused, not dead, or it restarted), and pauses while this node cannot
+     * tell.
      */
     public InboxConsumer(UnifiedJedis redis, String nodeId, String inboxOwner, SessionMap sessions,
                          SessionStore store, int batchSize, long undeliverableMillis, long retryMillis,
-                         Predicate<String> registered) {
-        this.registered = registered;
+                         Function<String, Presence> presence) {
+        this.presence = presence;
         this.redis = redis;
         this.nodeId = nodeId;
         this.inboxOwner = inboxOwner;
@@ -139,18 +148,30 @@ public final class InboxConsumer implements AutoCloseable {
 
     private void consume() {
         boolean groupReady = false;
+        boolean reset = false;
         long nextRetry = 0;
         long backoff = 100;
         boolean down = false;
         while (running) {
             try {
-                if (takeover() && registered.test(inboxOwner)) {
-                    handBack("node " + inboxOwner + " is registered again");
-                    return;
+                if (takeover()) {
+                    Presence owner = presence.apply(inboxOwner);
+                    if (owner == Presence.REGISTERED) {
+                        handBack("node " + inboxOwner + " is registered again");
+                        return;
+                    }
+                    if (owner == Presence.UNKNOWN) {
+                        sleep(retryMillis); // neither take nor give back on a guess; the view comes back
+                        continue;
+                    }
                 }
                 if (!groupReady) {
                     createGroup();
                     groupReady = true;
+                    if (reset) {
+                        reset = false;
+                        onRedisReset.run(); // the inbox exists again: now the sessions may name this node again
+                    }
                 }
                 long now = System.currentTimeMillis();
                 if (now >= nextRetry) {
@@ -163,7 +184,7 @@ public final class InboxConsumer implements AutoCloseable {
                 }
                 // Blocks while nothing arrives; shorter in drain mode, where someone waits for the idle verdict.
                 List<StreamEntryBinary> fresh = read(StreamEntryID.XREADGROUP_UNDELIVERED_ENTRY,
-                        stopWhenIdleAfter == Long.MAX_VALUE ? 500 : 100);
+                        retryMillis < 1_000 ? 100 : 500);
                 if (crashAfterNextRead && !fresh.isEmpty()) {
                     log.warn("test hook: stopping after reading {} entries, before delivering them", fresh.size());
                     return;
@@ -190,7 +211,9 @@ public final class InboxConsumer implements AutoCloseable {
                 if (e.getMessage() != null && e.getMessage().startsWith("NOGROUP")) {
                     // Redis restarted without persistence: the stream and group are gone, and so are the sessions.
                     groupReady = false;
-                    onRedisReset.run();
+                    reset = true;
+                    sleep(backoff);
+                    backoff = Math.min(backoff * 2, 2_000);
                 } else {
                     // -OOM, -READONLY, WRONGTYPE ...: Redis answers but refuses. Say so, and do not spin on it.
                     log.warn("inbox {}: Redis refused ({}); retrying in {} ms", key, e.getMessage(), backoff);
@@ -245,8 +268,15 @@ public final class InboxConsumer implements AutoCloseable {
         int handed = 0;
         List<StreamPendingEntry> mine;
         do {
-            mine = redis.xpending(key, RedisKeys.GROUP,
-                    XPendingParams.xPendingParams().count(batchSize).consumer(nodeId));
+            try {
+                mine = redis.xpending(key, RedisKeys.GROUP,
+                        XPendingParams.xPendingParams().count(batchSize).consumer(nodeId));
+            } catch (JedisDataException e) {
+                if (e.getMessage() != null && e.getMessage().startsWith("NOGROUP")) {
+                    break; // no group (Redis lost it): nothing is pending, nothing to hand back
+                }
+                throw e;
+            }
             if (!mine.isEmpty()) {
                 redis.xclaimJustId(key, RedisKeys.GROUP, inboxOwner, 0, XClaimParams.xClaimParams(),
                         mine.stream().map(StreamPendingEntry::getID).toArray(StreamEntryID[]::new));
@@ -370,33 +400,47 @@ public final class InboxConsumer implements AutoCloseable {
     /**
      * Recipients who are not here (any more): follow them to the node their session now names, keep the entry
      * pending while they might still come back here (a reconnect in progress), give up after the configured time.
-     * An entry is acknowledged only once every push it needed has been accepted by Redis: a refused push (-OOM,
-     * -READONLY, WRONGTYPE) leaves the entry pending, and it is tried again on the next pass.
+     * During a takeover, an entry whose recipients' sessions still name the inbox's owner goes back to the owner's
+     * consumer: someone renewed those sessions within the TTL, so the owner may well be alive (cut off from ZooKeeper,
+     * or paused); if it is dead after all, the entry is idle there and the next {@link #claimOrphans} takes it back.
+     * An entry is acknowledged only once every push it needed was accepted by Redis; a push refused for some members
+     * re-queues just those, so the others do not get the message again on every retry.
      */
     private void chase(List<Unresolved> unresolved, List<StreamEntryID> done) {
         Set<String> uids = new HashSet<>();
         unresolved.forEach(u -> uids.addAll(u.uids()));
         Map<String, SessionRef> owners = store.lookup(uids);
         long now = redisMillis(); // ages are measured on Redis' clock, never by comparing two nodes' clocks
-        Map<Unresolved, List<Response<byte[]>>> pushes = new LinkedHashMap<>();
+        Map<Unresolved, List<Push>> pushes = new LinkedHashMap<>();
         try (AbstractPipeline pipeline = redis.pipelined()) {
             for (Unresolved u : unresolved) {
                 long queuedAt = queuedAt(u);
                 Map<String, List<String>> elsewhere = new LinkedHashMap<>();
                 List<String> waiting = new ArrayList<>();
+                List<String> withOwner = new ArrayList<>();
                 for (String uid : u.uids()) {
                     SessionRef owner = owners.get(uid);
                     if (owner != null && !owner.nodeId().equals(nodeId) && !owner.nodeId().equals(inboxOwner)
                             && u.entry().getHops() < MAX_HOPS) {
                         elsewhere.computeIfAbsent(owner.nodeId(), n -> new ArrayList<>()).add(uid);
+                    } else if (owner != null && takeover() && owner.nodeId().equals(inboxOwner)) {
+                        withOwner.add(uid);
                     } else {
                         waiting.add(uid);
                     }
                 }
-                List<Response<byte[]>> sent = new ArrayList<>();
-                elsewhere.forEach((node, members) -> sent.add(Forwarder.xadd(pipeline, node, u.entry().toBuilder()
-                        .setDelivery(u.entry().getDelivery().toBuilder().clearToUids().addAllToUids(members))
-                        .setFirstQueuedAt(queuedAt).setHops(u.entry().getHops() + 1).build())));
+                if (withOwner.size() == u.uids().size()
+                        && u.uids().size() == u.entry().getDelivery().getToUidsCount()) {
+                    // Untouched, and all for the owner: give the entry itself to the owner's consumer.
+                    pipeline.xclaimJustId(key, RedisKeys.GROUP, inboxOwner, 0, XClaimParams.xClaimParams(), u.id());
+                    continue;
+                }
+                waiting.addAll(withOwner); // mixed: the owner's share is re-queued below, and comes back alone
+                List<Push> sent = new ArrayList<>();
+                elsewhere.forEach((node, members) -> sent.add(new Push(members, Forwarder.xadd(pipeline, node,
+                        u.entry().toBuilder()
+                                .setDelivery(u.entry().getDelivery().toBuilder().clearToUids().addAllToUids(members))
+                                .setFirstQueuedAt(queuedAt).setHops(u.entry().getHops() + 1).build()))));
                 boolean expired = now - queuedAt > undeliverableMillis;
                 if (waiting.isEmpty() || expired) {
                     if (expired && !waiting.isEmpty()) {
@@ -406,22 +450,73 @@ public final class InboxConsumer implements AutoCloseable {
                     pushes.put(u, sent);
                 } else if (!elsewhere.isEmpty() || waiting.size() < u.entry().getDelivery().getToUidsCount()) {
                     // Partly delivered: re-queue only the users still awaited, so nobody gets a second copy.
-                    sent.add(Forwarder.xadd(pipeline, inboxOwner, u.entry().toBuilder()
-                            .setDelivery(u.entry().getDelivery().toBuilder().clearToUids().addAllToUids(waiting))
-                            .setFirstQueuedAt(queuedAt).build()));
+                    sent.add(new Push(waiting, Forwarder.xadd(pipeline, inboxOwner, requeued(u, waiting, queuedAt))));
                     pushes.put(u, sent);
                 }
                 // else: nobody could be reached: the entry stays pending and is retried every retryMillis.
             }
             pipeline.sync();
         }
+        Map<Unresolved, List<String>> refused = new LinkedHashMap<>();
         pushes.forEach((u, sent) -> {
+            List<String> failed = new ArrayList<>();
+            String error = null;
+            for (Push push : sent) {
+                try {
+                    push.reply().check();
+                } catch (JedisDataException e) {
+                    failed.addAll(push.members());
+                    error = e.getMessage();
+                }
+            }
+            if (failed.isEmpty()) {
+                done.add(u.id());
+            } else if (now - queuedAt(u) > undeliverableMillis) {
+                log.warn("giving up message {} for {}: Redis refused to forward it for {} ms ({})",
+                        u.entry().getDelivery().getMessage().getMsgId(), failed, undeliverableMillis, error);
+                done.add(u.id());
+            } else {
+                log.warn("inbox {}: Redis refused to forward message {} to {} ({}); retrying", key,
+                        u.entry().getDelivery().getMessage().getMsgId(), failed, error);
+                if (failed.size() < sent.stream().mapToInt(p -> p.members().size()).sum()) {
+                    refused.put(u, failed);
+                }
+                // all refused: the entry stays pending as it is, and is retried on the next pass
+            }
+        });
+        if (!refused.isEmpty()) {
+            requeueRefused(refused, done);
+        }
+    }
+
+    /** One push of an unresolved entry: the members it carries, and its reply. */
+    private record Push(List<String> members, Forwarder.Pushed reply) {
+    }
+
+    private InboxEntry requeued(Unresolved u, List<String> members, long queuedAt) {
+        return u.entry().toBuilder()
+                .setDelivery(u.entry().getDelivery().toBuilder().clearToUids().addAllToUids(members))
+                .setFirstQueuedAt(queuedAt).build();
+    }
+
+    /**
+     * Some pushes of an entry went through, others were refused: the entry is replaced by one for the refused members
+     * only, so the members already served do not get the message again on every retry. If even that is refused, the
+     * entry stays pending (and those members may get a duplicate; the age bound above ends it).
+     */
+    private void requeueRefused(Map<Unresolved, List<String>> refused, List<StreamEntryID> done) {
+        Map<Unresolved, Forwarder.Pushed> again = new LinkedHashMap<>();
+        try (AbstractPipeline pipeline = redis.pipelined()) {
+            refused.forEach((u, members) -> again.put(u, Forwarder.xadd(pipeline, inboxOwner,
+                    requeued(u, members, queuedAt(u)))));
+            pipeline.sync();
+        }
+        again.forEach((u, reply) -> {
             try {
-                sent.forEach(Response::get);
+                reply.check();
                 done.add(u.id());
             } catch (JedisDataException e) {
-                log.warn("inbox {}: Redis refused to forward message {} ({}); it stays pending and is retried", key,
-                        u.entry().getDelivery().getMessage().getMsgId(), e.getMessage());
+                log.debug("re-queue of {} refused too: {}", u.id(), e.getMessage());
             }
         });
     }
@@ -530,11 +625,33 @@ public final class InboxConsumer implements AutoCloseable {
         }
     }
 
+    /** Asks the consumer to stop after its current read; returns at once. */
+    public void stop() {
+        running = false;
+    }
+
+    /** Waits (bounded) for the consumer thread to end. */
+    public void awaitStop(long deadlineMillis) throws InterruptedException {
+        long left = deadlineMillis - System.currentTimeMillis();
+        if (left > 0) {
+            thread.join(left);
+        }
+    }
+
+    /** Creates the consumer group (and the stream) now, so that the inbox exists before the node takes logins. */
+    public void prepare() {
+        try {
+            createGroup();
+        } catch (RuntimeException e) {
+            log.warn("inbox {} not created yet ({}); the consumer keeps trying", key, e.toString());
+        }
+    }
+
     @Override
     public void close() {
-        running = false;
+        stop();
         try {
-            thread.join(2_000);
+            awaitStop(System.currentTimeMillis() + 3_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -8,6 +8,7 @@ import com.example.im.registry.NodeDirectory;
 import io.netty.channel.Channel;
 import java.util.Set;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -100,6 +101,7 @@ public final class RedisRouting implements AutoCloseable {
         this.renewEveryMillis = Math.max(1, sessionTtlMillis / 3);
         renewal.schedule(this::renewPass, renewEveryMillis, TimeUnit.MILLISECONDS);
         inbox.onRedisReset(this::renewSoon);
+        inbox.prepare();
         inbox.start();
     }
 
@@ -254,7 +256,8 @@ public final class RedisRouting implements AutoCloseable {
     /** Step 1 of a graceful shutdown: tell survivors that this node drains its own inbox, for at most {@code ms}. */
     public void markLeaving(long ms) {
         leaving = true;
-        redis.set(RedisKeys.leaving(nodeId), "1", SetParams.setParams().px(ms));
+        // A little longer than the shutdown may take: it must not expire while this node's consumer still reads.
+        redis.set(RedisKeys.leaving(nodeId), "1", SetParams.setParams().px(ms + 5_000));
     }
 
     /**
@@ -334,9 +337,11 @@ public final class RedisRouting implements AutoCloseable {
             while (redis.exists(RedisKeys.leaving(departed)) && System.currentTimeMillis() < waitUntil) {
                 Thread.sleep(100); // the departed node is still draining its own inbox
             }
-            if (registered(departed)) {
-                log.info("{} is registered in ZooKeeper again; no takeover", departed);
-                return;
+            InboxConsumer.Presence now = presence(departed);
+            if (now != InboxConsumer.Presence.GONE) {
+                log.info("no takeover of {}: {}", departed, now == InboxConsumer.Presence.REGISTERED
+                        ? "it is registered in ZooKeeper again" : "this node cannot see ZooKeeper right now");
+                return; // (if it is gone after all, the sweep comes back to it)
             }
             long lease = sessionTtlMillis + undeliverableMillis + 10_000;
             String won = redis.set(RedisKeys.takeover(departed), nodeId, SetParams.setParams().nx().px(lease));
@@ -345,7 +350,7 @@ public final class RedisRouting implements AutoCloseable {
             }
             log.info("taking over the inbox of departed node {} ({})", departed, why);
             InboxConsumer consumer = new InboxConsumer(redis, nodeId, departed, sessions, store, 256,
-                    undeliverableMillis, 500, this::registered);
+                    undeliverableMillis, 500, this::presence);
             // New pushes stop once the departed node's sessions have expired; then drain and stop.
             consumer.stopWhenEmptyAfter(System.currentTimeMillis() + sessionTtlMillis + 1_000, 500);
             consumer.whenStopped(() -> {
@@ -377,10 +382,13 @@ public final class RedisRouting implements AutoCloseable {
                 TimeUnit.MILLISECONDS);
     }
 
-    /** Whether {@code node} is registered in ZooKeeper now. Without a current view of ZooKeeper, assume it is. */
-    boolean registered(String node) {
+    /** Whether {@code node} is registered in ZooKeeper now; UNKNOWN without a current view of ZooKeeper. */
+    InboxConsumer.Presence presence(String node) {
         NodeDirectory nodes = directory;
-        return nodes == null || !nodes.isCurrent() || nodes.contains(node);
+        if (nodes == null || !nodes.isCurrent()) {
+            return InboxConsumer.Presence.UNKNOWN;
+        }
+        return nodes.contains(node) ? InboxConsumer.Presence.REGISTERED : InboxConsumer.Presence.GONE;
     }
 
     private void sweep() {
@@ -389,13 +397,13 @@ public final class RedisRouting implements AutoCloseable {
         }
         try {
             for (String owner : redis.smembers(RedisKeys.INBOXES)) {
-                if (owner.equals(nodeId) || adopting.contains(owner) || registered(owner)) {
+                if (owner.equals(nodeId) || adopting.contains(owner)
+                        || presence(owner) != InboxConsumer.Presence.GONE) {
                     continue;
                 }
-                if (redis.exists(RedisKeys.inbox(owner))) {
+                if (Long.valueOf(0L).equals(redis.eval(FORGET_IF_NO_INBOX,
+                        List.of(RedisKeys.inbox(owner), RedisKeys.INBOXES), List.of(owner)))) {
                     adopt(owner, "its inbox had no consumer");
-                } else {
-                    redis.srem(RedisKeys.INBOXES, owner);
                 }
             }
             for (String owner : adopting) {
@@ -406,6 +414,11 @@ public final class RedisRouting implements AutoCloseable {
             log.debug("inbox sweep failed: {}", e.toString());
         }
     }
+
+    /** Removes a node from im:inboxes if its inbox is gone (one step: a stream created meanwhile is never forgotten). */
+    static final String FORGET_IF_NO_INBOX = """
+            if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+            return redis.call('SREM', KEYS[2], ARGV[1]) + 1""";
 
     static final String EXTEND_IF_OURS = """
             if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
@@ -436,17 +449,28 @@ public final class RedisRouting implements AutoCloseable {
 
     /**
      * Stops every consumer, then (after a graceful shutdown) lets survivors take over whatever is left: the leaving
-     * marker goes only once this node's own consumer has stopped, so no entry is read by both.
+     * marker goes only once this node's own consumer has stopped, so no entry is read by both. Bounded by
+     * {@code deadlineMillis}: with Redis stalled, the consumers' blocked reads end by their socket timeout, and what
+     * cannot be done in time is left to expire (the marker) or to the survivors (the inbox).
      */
-    @Override
-    public void close() {
+    public void close(long deadlineMillis) {
         renewal.shutdownNow();
         takeovers.shutdownNow();
-        takenOver.forEach(InboxConsumer::close);
-        inbox.close();
-        forwarder.close();
-        lanes.close();
-        if (leaving && !halted) {
+        List<InboxConsumer> consumers = new ArrayList<>(takenOver);
+        consumers.add(inbox);
+        consumers.forEach(InboxConsumer::stop); // all at once: each may be blocked in a read for a while
+        forwarder.close(deadlineMillis);
+        try {
+            lanes.finish(deadlineMillis);
+            for (InboxConsumer consumer : consumers) {
+                consumer.awaitStop(deadlineMillis);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        lanes.abort();
+        boolean consumersStopped = consumers.stream().allMatch(InboxConsumer::isStopped);
+        if (leaving && !halted && consumersStopped && System.currentTimeMillis() < deadlineMillis) {
             try {
                 // An inbox drained to the end is deleted (with its consumer group): nobody has to adopt it.
                 redis.eval(InboxConsumer.DELETE_IF_CONSUMED, List.of(RedisKeys.inbox(nodeId), RedisKeys.INBOXES),
@@ -458,5 +482,10 @@ public final class RedisRouting implements AutoCloseable {
             }
         }
         redis.close();
+    }
+
+    @Override
+    public void close() {
+        close(System.currentTimeMillis() + 5_000);
     }
 }

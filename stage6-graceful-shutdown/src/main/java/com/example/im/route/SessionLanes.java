@@ -67,6 +67,13 @@ public final class SessionLanes implements AutoCloseable {
         return true;
     }
 
+    /** Drops whatever still waits and stops the lanes at once. */
+    public void abort() {
+        for (ThreadPoolExecutor lane : lanes) {
+            lane.shutdownNow();
+        }
+    }
+
     @Override
     public void close() {
         try {
@@ -74,8 +81,6 @@ public final class SessionLanes implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        for (ThreadPoolExecutor lane : lanes) {
-            lane.shutdownNow();
-        }
+        abort();
     }
 }

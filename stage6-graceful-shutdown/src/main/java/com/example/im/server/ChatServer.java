@@ -178,31 +178,34 @@ public final class ChatServer implements AutoCloseable {
         // 1. Leave ZooKeeper first: from now on no client is sent here. Survivors are told (in Redis) that this
         //    node drains its own inbox, so they do not take it over while it does.
         report.step("leave ZooKeeper", () -> {
-            if (routing != null) {
-                try {
-                    routing.markLeaving(config.shutdownTimeoutMillis());
-                } catch (RuntimeException e) {
-                    log.warn("could not mark {} as leaving in Redis ({}); leaving ZooKeeper anyway", nodeId, e.toString());
-                }
-            }
-            if (registration == null) {
-                return "not registered";
-            }
-            // Bounded: with ZooKeeper unreachable, deleting the znode would wait for it (Curator retries), and the
-            // steps that matter more — go-away and the drain — would get no time. A quarter of the budget at most.
+            // Bounded: with ZooKeeper unreachable, deleting the znode would wait for it (Curator retries), and with
+            // Redis stalled the leaving marker would wait out its timeouts; the steps that matter more — go-away and
+            // the drain — would get no time. A quarter of the budget at most.
             long bound = Math.max(0, Math.min(deadline - System.currentTimeMillis(),
                     config.shutdownTimeoutMillis() / 4));
-            CompletableFuture<Void> left = CompletableFuture.runAsync(() -> {
+            CompletableFuture<String> left = CompletableFuture.supplyAsync(() -> {
+                if (routing != null) {
+                    try {
+                        routing.markLeaving(config.shutdownTimeoutMillis());
+                    } catch (RuntimeException e) {
+                        log.warn("could not mark {} as leaving in Redis ({}); leaving ZooKeeper anyway", nodeId,
+                                e.toString());
+                    }
+                }
                 if (directory != null) {
                     directory.close();
                 }
+                if (registration == null) {
+                    return "not registered";
+                }
                 registration.close();
+                return "znode deleted";
             }, r -> daemon(r, "im-leave-zk").start());
             try {
-                left.get(bound, TimeUnit.MILLISECONDS);
-                return "znode deleted";
+                return left.get(bound, TimeUnit.MILLISECONDS);
             } catch (TimeoutException e) {
-                return "ZooKeeper did not answer in " + bound + " ms; the znode goes when the session expires";
+                return "ZooKeeper or Redis did not answer in " + bound
+                        + " ms; the znode goes when the session expires";
             }
         });
         // 2. Stop accepting: a client that read the node list just before step 1 is refused and tries another node.
@@ -214,18 +217,20 @@ public final class ChatServer implements AutoCloseable {
         report.step("go away", () -> goAway(deadline));
         // 4. Drain the inbox: what waits here for users who moved is forwarded to their new node.
         // (The last second or so is kept for steps 5-7.)
-        long drainDeadline = deadline - Math.min(1_000, config.shutdownTimeoutMillis() / 5);
+        long reserve = Math.min(1_000, config.shutdownTimeoutMillis() / 5);
+        long drainDeadline = deadline - reserve;
         report.step("drain inbox", () -> routing == null ? "no Redis"
                 : routing.drain(drainDeadline) ? "inbox empty; every user logged in elsewhere"
                 : "deadline reached; survivors take over the rest");
         // 5. Remove the sessions this node still owns (compare-and-delete; a user who moved keeps the new one).
         report.step("remove sessions", () -> routing == null ? "no Redis"
-                : routing.removeSessions(deadline) + " compare-and-deletes; no-ops for users already elsewhere");
+                : routing.removeSessions(deadline - reserve / 2)
+                        + " compare-and-deletes; no-ops for users already elsewhere");
         // 6. Close the Redis and ZooKeeper clients; once the inbox consumer has stopped, survivors may take over
         //    whatever is left.
         report.step("close Redis and ZooKeeper", () -> {
             if (routing != null) {
-                routing.close();
+                routing.close(deadline);
             }
             return "";
         });

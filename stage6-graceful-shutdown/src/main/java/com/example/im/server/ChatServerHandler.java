@@ -73,6 +73,12 @@ public final class ChatServerHandler extends SimpleChannelInboundHandler<Envelop
             ctx.writeAndFlush(Replies.error(ErrorCode.BAD_INPUT, "a uid is 1-32 of A-Z a-z 0-9 _ . -"));
             return;
         }
+        if (sessions.isClosedForDelivery()) {
+            // This node is shutting down (the client connected just before it stopped accepting): no new session
+            // here, which nobody would move. Go elsewhere, as every logged-in client was told.
+            ctx.writeAndFlush(Replies.goAway("this node is shutting down")).addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
         uid = newUid;
         String sessionId = ids.next();
         ctx.channel().attr(SessionMap.SESSION_ID).set(sessionId);

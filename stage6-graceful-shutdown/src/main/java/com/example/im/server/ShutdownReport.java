@@ -24,6 +24,7 @@ public final class ShutdownReport {
     private final String nodeId;
     private final long startNanos = System.nanoTime();
     private final List<Step> steps = new ArrayList<>();
+    private volatile long endNanos;
 
     ShutdownReport(Logger log, String nodeId) {
         this.log = log;
@@ -46,6 +47,7 @@ public final class ShutdownReport {
     }
 
     void done() {
+        endNanos = System.nanoTime();
         log.info("shutdown {} complete in {} ms", nodeId, totalMillis());
     }
 
@@ -58,7 +60,8 @@ public final class ShutdownReport {
                 .orElseThrow(() -> new IllegalArgumentException("no step " + name));
     }
 
+    /** From the first step to the end of the last (so far, while it runs). */
     public long totalMillis() {
-        return (System.nanoTime() - startNanos) / 1_000_000;
+        return ((endNanos != 0 ? endNanos : System.nanoTime()) - startNanos) / 1_000_000;
     }
 }

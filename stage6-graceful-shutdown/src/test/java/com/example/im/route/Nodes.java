@@ -47,15 +47,20 @@ final class Nodes implements AutoCloseable {
         this.sessionTtlMillis = sessionTtlMillis;
     }
 
+    /** The configuration the nodes start with (a test may adjust it and pass it to {@link #start(ServerConfig)}). */
+    ServerConfig config() {
+        return ServerConfig.forTests().withRedis(redisUri, sessionTtlMillis, 30_000);
+    }
+
     ChatServer start() throws InterruptedException {
-        return start(ServerConfig.forTests().withRedis(redisUri, sessionTtlMillis, 30_000));
+        return start(config());
     }
 
     ChatServer start(String nodeId) throws InterruptedException {
-        return start(ServerConfig.forTests().withRedis(redisUri, sessionTtlMillis, 30_000).withNodeId(nodeId));
+        return start(config().withNodeId(nodeId));
     }
 
-    private ChatServer start(ServerConfig config) throws InterruptedException {
+    ChatServer start(ServerConfig config) throws InterruptedException {
         ChatServer node = ChatServer.start(config);
         started.add(node);
         return node;

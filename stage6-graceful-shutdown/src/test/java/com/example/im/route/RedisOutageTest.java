@@ -78,7 +78,7 @@ class RedisOutageTest {
             redis.stopServer();
             redis.restartServer(); // empty: every session is gone
 
-            await().atMost(Duration.ofSeconds(3)).until(() -> {
+            await().atMost(Duration.ofSeconds(6)).until(() -> {
                 try {
                     return inspect.get(RedisKeys.session("bob")) != null
                             && inspect.get(RedisKeys.session("alice")) != null;

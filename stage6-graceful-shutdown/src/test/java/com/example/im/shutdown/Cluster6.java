@@ -37,14 +37,22 @@ final class Cluster6 implements AutoCloseable {
     private final Cluster cluster;
     NodeDirectory directory;
 
+    private final long undeliverableMillis;
+
     Cluster6(String zk, String redis) {
+        this(zk, redis, 30_000);
+    }
+
+    /** Nodes that give a message up after {@code undeliverableMillis} (a test that must see a give-up shortens it). */
+    Cluster6(String zk, String redis, long undeliverableMillis) {
         this.zk = zk;
         this.redis = redis;
+        this.undeliverableMillis = undeliverableMillis;
         this.cluster = new Cluster(zk, config());
     }
 
     ServerConfig config() {
-        return ServerConfig.forTests().withZooKeeper(zk, 200).withRedis(redis, SESSION_TTL_MS, 30_000)
+        return ServerConfig.forTests().withZooKeeper(zk, 200).withRedis(redis, SESSION_TTL_MS, undeliverableMillis)
                 .withZkSessionTimeout(ZK_SESSION_MS);
     }
 

@@ -165,6 +165,34 @@ class GracefulShutdownTest {
     }
 
     @Test
+    void aShutdownWithRedisStalledStaysWithinItsBound() throws Exception {
+        try (Cluster6 cluster = new Cluster6(zk.connectString(), redis.uri())) {
+            ChatServer leaving = cluster.startNode();
+            cluster.startNode();
+            cluster.awaitNodes(2);
+            cluster.login("alice", Cluster6.preferring(leaving.nodeId()));
+            cluster.login("anna", Cluster6.preferring(leaving.nodeId()));
+
+            long budget = cluster.config().shutdownTimeoutMillis();
+            try (Jedis admin = new Jedis(redis.host(), redis.port())) {
+                // Redis answers nobody (itself included) for longer than the whole shutdown may take.
+                admin.clientPause(budget + 2_000);
+            }
+            leaving.close();
+            ShutdownReport report = leaving.lastShutdown();
+            await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
+                try (Jedis probe = new Jedis(redis.host(), redis.port())) {
+                    return "PONG".equals(probe.ping()); // Redis is back for the rest of the cluster
+                }
+            });
+
+            System.out.printf("shutdown with Redis stalled: %d ms: %s%n", report.totalMillis(), report.steps());
+            assertThat(report.totalMillis()).as("every step is bounded by the shutdown timeout")
+                    .isLessThanOrEqualTo(budget + 1_000);
+        }
+    }
+
+    @Test
     void theLeavingNodesConsumerHasStoppedBeforeSurvivorsMayTakeItsInboxOver() throws Exception {
         try (Cluster6 cluster = new Cluster6(zk.connectString(), redis.uri())) {
             ChatServer leaving = cluster.startNode();

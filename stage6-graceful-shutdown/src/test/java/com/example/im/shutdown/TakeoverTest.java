@@ -72,6 +72,32 @@ class TakeoverTest {
     // end::expired[]
 
     @Test
+    void aNodeCutOffFromZooKeeperOnlyKeepsItsMessages() throws Exception {
+        // Messages are given up after 3 s here: a takeover that parked bob's messages would drop them during the wait.
+        try (Cluster6 cluster = new Cluster6(zk.connectString(), redis.uri(), 3_000)) {
+            ChatServer a = cluster.startNode();
+            ChatServer b = cluster.startNode();
+            cluster.awaitNodes(2);
+            Cluster6.User bob = cluster.login("bob", Cluster6.preferring(a.nodeId()));
+            Cluster6.User sam = cluster.login("sam", Cluster6.preferring(b.nodeId()));
+
+            // A loses ZooKeeper (a partition from ZooKeeper only): its znode goes, B takes its inbox over. A keeps
+            // serving bob and renewing his session in Redis.
+            a.registration().close();
+            cluster.awaitNodes(1);
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> b.routing().takeovers().stream().anyMatch(t -> t.inboxOwner().equals(a.nodeId())));
+
+            int count = 40;
+            IntStream.range(0, count).forEach(i -> sam.client().send("bob", "z" + i));
+
+            await().atMost(Duration.ofSeconds(15)).until(() -> bob.texts().containsAll(texts("z", count)));
+            assertThat(sam.seen().frames).noneMatch(f -> f.hasError());
+            assertThat(cluster.nodeOf("bob")).isSameAs(a);
+        }
+    }
+
+    @Test
     void anInboxWhoseOwnerDiedWhileNoOtherNodeWasUpIsAdoptedByTheNextNode() throws Exception {
         try (Cluster6 cluster = new Cluster6(zk.connectString(), redis.uri())) {
             ChatServer a = cluster.startNode();
