@@ -88,8 +88,10 @@ class CrossNodeDeliveryTest {
 
     @Test
     void aGroupIsPushedOncePerTargetNodeNotOncePerMember() throws Exception {
-        // Three users whose sessions name a node that is not consuming ("ghost"), so its inbox can be inspected.
+        // Three users whose sessions name a node that made its inbox and is not consuming it ("ghost"), so the
+        // inbox can be inspected.
         RedisClient inspect = nodes.redis();
+        inspect.xgroupCreate(RedisKeys.inbox("ghost"), RedisKeys.GROUP, new StreamEntryID(0, 0), true);
         SessionStore store = new SessionStore(inspect, 30_000);
         for (String uid : List.of("g1", "g2", "g3")) {
             store.claim(uid, new SessionRef("s-" + uid, "ghost"));
