@@ -8,8 +8,10 @@ import com.example.im.server.Fanout;
 import com.example.im.server.SessionMap;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -42,6 +44,8 @@ public final class InboxConsumer implements AutoCloseable {
     /** How often a user who moved may be chased from node to node before the entry is given up. */
     static final int MAX_HOPS = 3;
     private static final StreamEntryID PENDING = new StreamEntryID(0, 0);
+    /** How long a batch waits for its local writes to reach the sockets before it is acknowledged. */
+    static final long WRITE_WAIT_MILLIS = 1_000;
 
     private final UnifiedJedis redis;
     private final String nodeId;
@@ -192,7 +196,7 @@ public final class InboxConsumer implements AutoCloseable {
             return;
         }
         List<StreamEntryID> done = new ArrayList<>();
-        List<Unresolved> unresolved = new ArrayList<>();
+        List<Written> written = new ArrayList<>();
         for (StreamEntryBinary raw : entries) {
             InboxEntry entry;
             try {
@@ -206,14 +210,14 @@ public final class InboxConsumer implements AutoCloseable {
                 kick(entry.getKick());
                 done.add(raw.getID());
             } else {
-                List<String> missing = deliverLocally(entry.getDelivery());
-                if (missing.isEmpty()) {
-                    done.add(raw.getID());
-                } else {
-                    unresolved.add(new Unresolved(raw.getID(), entry, missing));
-                }
+                Map<String, ChannelFuture> writes = new HashMap<>();
+                List<String> missing = deliverLocally(entry.getDelivery(), writes);
+                written.add(new Written(raw.getID(), entry, missing, writes));
             }
         }
+        // Acknowledged only once the writes have reached the sockets: a node killed between "write queued" and
+        // "written" would otherwise have acknowledged a message that only its own memory held.
+        List<Unresolved> unresolved = settle(written, done);
         if (!unresolved.isEmpty()) {
             chase(unresolved, done);
         }
@@ -222,25 +226,64 @@ public final class InboxConsumer implements AutoCloseable {
         }
     }
 
-    /** Writes the message to every recipient connected here; returns those who are not. */
-    private List<String> deliverLocally(Delivery delivery) {
+    /** Writes the message to every recipient connected here, recording each write; returns those who are not. */
+    private List<String> deliverLocally(Delivery delivery, Map<String, ChannelFuture> writes) {
         List<Channel> targets = new ArrayList<>();
+        List<String> found = new ArrayList<>();
         List<String> missing = new ArrayList<>();
         for (String uid : delivery.getToUidsList()) {
             Channel channel = sessions.find(uid);
             if (channel != null) {
                 targets.add(channel);
+                found.add(uid);
             } else {
                 missing.add(uid);
             }
         }
         if (!targets.isEmpty()) {
-            Fanout.write(targets, Replies.message(delivery.getMessage()));
-            delivered += targets.size();
+            List<ChannelFuture> futures = Fanout.write(targets, Replies.message(delivery.getMessage()));
+            for (int i = 0; i < found.size(); i++) {
+                writes.put(found.get(i), futures.get(i));
+            }
         }
         return missing;
     }
     // end::process[]
+
+    /** An entry written to its local recipients: the writes still to finish, and the recipients who were not here. */
+    private record Written(StreamEntryID id, InboxEntry entry, List<String> missing,
+                           Map<String, ChannelFuture> writes) {
+    }
+
+    /**
+     * Waits (at most {@link #WRITE_WAIT_MILLIS} for the whole batch) for the local writes to reach their sockets.
+     * An entry whose writes all went out is done; a recipient whose write failed (the connection closed meanwhile)
+     * is unresolved like one who was not here. A write still queued after the wait (a slow reader) counts as
+     * delivered: the last hop is at-most-once, and a second copy would only queue behind the first.
+     */
+    private List<Unresolved> settle(List<Written> written, List<StreamEntryID> done) {
+        long until = System.currentTimeMillis() + WRITE_WAIT_MILLIS;
+        List<Unresolved> unresolved = new ArrayList<>();
+        for (Written w : written) {
+            List<String> missing = new ArrayList<>(w.missing());
+            for (Map.Entry<String, ChannelFuture> write : w.writes().entrySet()) {
+                ChannelFuture future = write.getValue();
+                future.awaitUninterruptibly(Math.max(0, until - System.currentTimeMillis()));
+                if (future.isDone() && !future.isSuccess()) {
+                    missing.add(write.getKey());
+                } else {
+                    delivered++;
+                }
+            }
+            if (missing.isEmpty()) {
+                done.add(w.id());
+            } else {
+                unresolved.add(new Unresolved(w.id(), w.entry(), missing));
+            }
+        }
+        return unresolved;
+    }
+
 
     /** XACK and XDEL of finished entries, in one round trip; a refusal is logged (the entries come again: a duplicate). */
     private void acknowledge(List<StreamEntryID> done) {

@@ -48,6 +48,7 @@ public final class NodeDirectory implements AutoCloseable {
                 .forDeletes(gone -> {
                     String path = gone.getPath();
                     if (path.startsWith(Registry.SERVERS_PATH + "/")) {
+                        rebuild(); // first: whoever is told must not still find the node in nodes()
                         onNodeLeft.accept(path.substring(Registry.SERVERS_PATH.length() + 1));
                     }
                 })

@@ -1,6 +1,7 @@
 package com.example.im.server;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import com.example.im.protocol.ErrorCode;
 import com.example.im.protocol.Replies;
@@ -8,6 +9,7 @@ import com.example.im.protocol.Envelope;
 import io.netty.util.AttributeKey;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -72,7 +74,13 @@ public final class SessionMap {
 
     /** Writes {@code frame} to each of {@code uids} connected here (encoded once); returns the uids that are not. */
     public List<String> deliver(List<String> uids, Envelope frame) {
+        return deliver(uids, frame, null);
+    }
+
+    /** The same, and records each write's future by uid in {@code writes} (when not null). */
+    public List<String> deliver(List<String> uids, Envelope frame, Map<String, ChannelFuture> writes) {
         List<Channel> targets = new ArrayList<>();
+        List<String> found = new ArrayList<>();
         List<String> missing = new ArrayList<>();
         gate.readLock().lock();
         try {
@@ -82,10 +90,16 @@ public final class SessionMap {
                     missing.add(uid);
                 } else {
                     targets.add(channel);
+                    found.add(uid);
                 }
             }
             if (!targets.isEmpty()) {
-                Fanout.write(targets, frame);
+                List<ChannelFuture> futures = Fanout.write(targets, frame);
+                if (writes != null) {
+                    for (int i = 0; i < found.size(); i++) {
+                        writes.put(found.get(i), futures.get(i));
+                    }
+                }
             }
         } finally {
             gate.readLock().unlock();

@@ -95,6 +95,19 @@ class ForkedNodeTest {
         }
     }
 
+    @Test
+    void aSigtermWhileTheNodeIsStillStartingRunsTheGracefulShutdownOnceItHasStarted() throws Exception {
+        // Nothing listens on port 1: registration waits (up to 10 s) for a ZooKeeper that never answers, so the node
+        // is inside start() when the signal comes.
+        try (ForkedNode starting = new ForkedNode("forked-starting", "127.0.0.1:1", redis.uri())) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> starting.logText().contains("sessions and inbox"));
+            assertThat(starting.logText()).doesNotContain("Chat node"); // start() has not returned
+            int exit = starting.terminate();
+            assertThat(exit).isEqualTo(143);
+            assertThat(starting.logText()).contains("step 1: leave ZooKeeper", "step 7: stop event loops");
+        }
+    }
+
     // tag::kill-under-traffic[]
     @Test
     void killMinus9UnderTrafficLosesNoAcknowledgedMessage() throws Exception {
