@@ -258,8 +258,10 @@ public final class InboxConsumer implements AutoCloseable {
     /**
      * Waits (at most {@link #WRITE_WAIT_MILLIS} for the whole batch) for the local writes to reach their sockets.
      * An entry whose writes all went out is done; a recipient whose write failed (the connection closed meanwhile)
-     * is unresolved like one who was not here. A write still queued after the wait (a slow reader) counts as
-     * delivered: the last hop is at-most-once, and a second copy would only queue behind the first.
+     * is unresolved like one who was not here. A write to a connection that is not writable (a slow reader, whose
+     * buffer is over its high-water mark) is not waited for, and neither is one still queued after the wait: it counts
+     * as delivered — the last hop is at-most-once, a second copy would only queue behind the first, and one reader
+     * that does not read must not slow the inbox down for everybody else.
      */
     private List<Unresolved> settle(List<Written> written, List<StreamEntryID> done) {
         long until = System.currentTimeMillis() + WRITE_WAIT_MILLIS;
@@ -268,7 +270,9 @@ public final class InboxConsumer implements AutoCloseable {
             List<String> missing = new ArrayList<>(w.missing());
             for (Map.Entry<String, ChannelFuture> write : w.writes().entrySet()) {
                 ChannelFuture future = write.getValue();
-                future.awaitUninterruptibly(Math.max(0, until - System.currentTimeMillis()));
+                if (future.channel().isWritable()) {
+                    future.awaitUninterruptibly(Math.max(0, until - System.currentTimeMillis()));
+                }
                 if (future.isDone() && !future.isSuccess()) {
                     missing.add(write.getKey());
                 } else {
