@@ -30,11 +30,21 @@ public final class EmbeddedRedis implements AutoCloseable {
     private final Runnable stopper;
     private final int port;
     private final String description;
+    private final long pid;
 
-    private EmbeddedRedis(int port, String description, Runnable stopper) {
+    private EmbeddedRedis(int port, String description, long pid, Runnable stopper) {
         this.port = port;
         this.description = description;
+        this.pid = pid;
         this.stopper = stopper;
+    }
+
+    /**
+     * The server's process id (setsid replaces itself with redis-server, so it is Redis's own): the checker sends it
+     * SIGSTOP / SIGCONT to simulate a Redis that stops answering without closing its connections.
+     */
+    public long pid() {
+        return pid;
     }
 
     public String host() {
@@ -119,7 +129,7 @@ public final class EmbeddedRedis implements AutoCloseable {
             process.destroyForcibly();
             throw new IllegalStateException(e.getMessage() + " Log: " + readQuietly(log.toPath()), e);
         }
-        return new EmbeddedRedis(port, what + " on 127.0.0.1:" + port, () -> {
+        return new EmbeddedRedis(port, what + " on 127.0.0.1:" + port, process.pid(), () -> {
             process.destroy();
             try {
                 if (!process.waitFor(5, TimeUnit.SECONDS)) {

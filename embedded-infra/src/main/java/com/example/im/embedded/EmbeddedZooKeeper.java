@@ -25,6 +25,16 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
         return server.getConnectString();
     }
 
+    /** Stops the server, keeping its data and port, so that {@link #restart()} brings the same ensemble back. */
+    public void stop() throws Exception {
+        server.stop();
+    }
+
+    /** Starts a stopped server again on the same port with the same data (sessions within their timeout survive). */
+    public void restart() throws Exception {
+        server.restart();
+    }
+
     public String version() {
         return org.apache.zookeeper.Version.getFullVersion().split("-")[0];
     }

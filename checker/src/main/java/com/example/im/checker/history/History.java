@@ -50,6 +50,11 @@ public final class History implements AutoCloseable {
         }
     }
 
+    /** How many events so far. */
+    public synchronized int size() {
+        return events.size();
+    }
+
     /** A copy of every event so far. */
     public synchronized List<Event> events() {
         return List.copyOf(events);

@@ -1,0 +1,343 @@
+package com.example.im.checker.run;
+
+import com.example.im.checker.history.Event;
+import com.example.im.checker.history.History;
+import com.example.im.checker.wire.ChatMessage;
+import com.example.im.checker.wire.Envelope;
+import com.example.im.checker.wire.ErrorCode;
+import com.example.im.checker.wire.Login;
+import com.example.im.checker.wire.Ping;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.protobuf.ProtobufDecoder;
+import io.netty.handler.codec.protobuf.ProtobufEncoder;
+import io.netty.handler.codec.protobuf.ProtobufVarint32FrameDecoder;
+import io.netty.handler.codec.protobuf.ProtobufVarint32LengthFieldPrepender;
+import io.netty.handler.timeout.IdleState;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One user of the workload, speaking the wire protocol itself (the checker links no stage's client). It behaves as
+ * the stages' client does: it finds a node in ZooKeeper, logs in, pings when it has written nothing for a second,
+ * takes a missing pong (3 s without a frame) for a dead link, goes to another node at once on GoAway and otherwise
+ * reconnects with exponential backoff. Shorter heartbeat timings than the stages' defaults (1 s / 3 s instead of
+ * 5 s / 15 s) keep a checker run short; they change how fast a dead node is noticed, not what is delivered.
+ *
+ * <p>It keeps one message in flight: the next {@code SendAck} or error reply answers it, so every reply is tied to
+ * its message without relying on anything the server stamps. No reply within {@link #REPLY_TIMEOUT_MS} and the
+ * client gives up on the connection, as a real client whose request timed out would, so a late reply can never be
+ * taken for the answer to a later message. A message is never sent twice: judging the stage, not the client's
+ * retries, is the point.
+ */
+final class CheckClient {
+
+    static final long REPLY_TIMEOUT_MS = 5_000;
+    static final int PING_EVERY_S = 1;
+    static final int DEAD_AFTER_S = 3;
+    /** Error codes that answer a send; any other error (KICKED, ALREADY_LOGGED_IN ...) is about the connection. */
+    private static final Set<ErrorCode> SEND_ERRORS = Set.of(ErrorCode.OFFLINE, ErrorCode.UNAVAILABLE,
+            ErrorCode.BAD_INPUT, ErrorCode.GROUP_TOO_LARGE, ErrorCode.NOT_LOGGED_IN, ErrorCode.UNKNOWN_FRAME);
+
+    final String uid;
+    private final Directory directory;
+    private final EventLoopGroup group;
+    private final History history;
+    private final Random random;
+
+    // Guarded by this.
+    private Channel channel;
+    private String node = "";
+    private boolean loggedIn;
+    private long awaiting = -1;
+    private ScheduledFuture<?> replyTimer;
+    private long nextSeq = 1;
+    private int failures;
+    private boolean stopped;
+    private long sent;
+
+    CheckClient(String uid, Directory directory, EventLoopGroup group, History history, long seed) {
+        this.uid = uid;
+        this.directory = directory;
+        this.group = group;
+        this.history = history;
+        this.random = new Random(seed ^ uid.hashCode());
+    }
+
+    void start() {
+        connect();
+    }
+
+    /** Logged in, nothing in flight: a message may be sent now. */
+    synchronized boolean idle() {
+        return loggedIn && awaiting < 0 && !stopped;
+    }
+
+    synchronized boolean inFlight() {
+        return awaiting >= 0;
+    }
+
+    synchronized long sent() {
+        return sent;
+    }
+
+    /** Sends the next message to {@code to} if the client is idle; its body names (sender, sequence). */
+    synchronized boolean trySend(List<String> to) {
+        if (!idle()) {
+            return false;
+        }
+        long seq = nextSeq++;
+        sent++;
+        awaiting = seq;
+        ChatMessage.Builder chat = ChatMessage.newBuilder().setContent(uid + ":" + seq);
+        if (to.size() == 1) {
+            chat.setToUid(to.get(0));
+        } else {
+            chat.addAllToUidList(to);
+        }
+        history.add(Event.send(history.now(), uid, seq, List.copyOf(to)));
+        Channel ch = channel;
+        replyTimer = ch.eventLoop().schedule(() -> replyTimedOut(ch, seq), REPLY_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        ch.writeAndFlush(Envelope.newBuilder().setChat(chat).build());
+        return true;
+    }
+
+    private void replyTimedOut(Channel ch, long seq) {
+        synchronized (this) {
+            if (awaiting != seq || channel != ch) {
+                return;
+            }
+            history.add(Event.noReply(history.now(), uid, seq, "no reply in " + REPLY_TIMEOUT_MS + " ms"));
+            awaiting = -1;
+        }
+        ch.close();
+    }
+
+    void stop() {
+        Channel ch;
+        synchronized (this) {
+            stopped = true;
+            ch = channel;
+        }
+        if (ch != null) {
+            ch.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        }
+    }
+
+    private void connect() {
+        synchronized (this) {
+            if (stopped) {
+                return;
+            }
+        }
+        List<Directory.Entry> nodes = directory.nodes();
+        if (nodes.isEmpty()) {
+            retryLater();
+            return;
+        }
+        Directory.Entry target = nodes.get(random.nextInt(nodes.size()));
+        InetSocketAddress address = new InetSocketAddress(target.address().getHostString(), target.address().getPort());
+        Bootstrap bootstrap = new Bootstrap().group(group).channel(NioSocketChannel.class)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 2_000)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(new IdleStateHandler(DEAD_AFTER_S, PING_EVERY_S, 0),
+                                new ProtobufVarint32FrameDecoder(),
+                                new ProtobufDecoder(Envelope.getDefaultInstance()),
+                                new ProtobufVarint32LengthFieldPrepender(), new ProtobufEncoder(),
+                                new Handler(target.nodeId()));
+                    }
+                });
+        ChannelFuture connecting = bootstrap.connect(address);
+        connecting.addListener(f -> {
+            if (!f.isSuccess()) {
+                retryLater();
+                return;
+            }
+            Channel ch = connecting.channel();
+            synchronized (this) {
+                if (stopped) {
+                    ch.close();
+                    return;
+                }
+                channel = ch;
+                node = target.nodeId();
+            }
+            ch.writeAndFlush(Envelope.newBuilder().setLogin(Login.newBuilder().setUid(uid)).build());
+            // A login that is never answered (a paused node) is a dead link too.
+            ch.eventLoop().schedule(() -> {
+                synchronized (this) {
+                    if (channel == ch && !loggedIn) {
+                        ch.close();
+                    }
+                }
+            }, DEAD_AFTER_S, TimeUnit.SECONDS);
+        });
+    }
+
+    private void retryLater() {
+        long delay;
+        synchronized (this) {
+            if (stopped) {
+                return;
+            }
+            delay = Math.min(2_000, 100L << Math.min(failures, 5));
+            delay = delay / 2 + random.nextInt((int) (delay / 2) + 1);
+            failures++;
+        }
+        group.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
+    }
+
+    private final class Handler extends SimpleChannelInboundHandler<Envelope> {
+        private final String nodeId;
+        private boolean goingAway;
+        private String why = "closed by the server";
+
+        Handler(String nodeId) {
+            this.nodeId = nodeId;
+        }
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, Envelope frame) {
+            long t = history.now();
+            switch (frame.getBodyCase()) {
+                case LOGIN_ACK -> {
+                    synchronized (CheckClient.this) {
+                        loggedIn = true;
+                        failures = 0;
+                    }
+                    history.add(Event.login(t, uid, nodeId));
+                }
+                case SEND_ACK -> {
+                    long seq = settle();
+                    if (seq >= 0) {
+                        history.add(Event.ack(t, uid, seq, frame.getSendAck().getMsgId(),
+                                List.copyOf(frame.getSendAck().getSentUidsList()),
+                                List.copyOf(frame.getSendAck().getOfflineUidsList())));
+                    } else {
+                        history.add(Event.error(t, uid, null, "STRAY_ACK", "a SendAck with no message in flight"));
+                    }
+                }
+                case ERROR -> {
+                    ErrorCode code = frame.getError().getCode();
+                    boolean answersSend;
+                    synchronized (CheckClient.this) {
+                        answersSend = loggedIn && SEND_ERRORS.contains(code);
+                    }
+                    long seq = answersSend ? settle() : -1;
+                    history.add(Event.error(t, uid, seq >= 0 ? seq : null, code.name(), frame.getError().getText()));
+                    boolean refusedLogin;
+                    synchronized (CheckClient.this) {
+                        refusedLogin = !loggedIn;
+                    }
+                    if (refusedLogin) {
+                        why = "login refused: " + code;
+                        ctx.close();
+                    }
+                }
+                case CHAT -> {
+                    ChatMessage m = frame.getChat();
+                    String content = m.getContent();
+                    int colon = content.lastIndexOf(':');
+                    long seq = -1;
+                    String from = m.getFromUid();
+                    try {
+                        if (colon > 0) {
+                            seq = Long.parseLong(content.substring(colon + 1));
+                            from = content.substring(0, colon);
+                        }
+                    } catch (NumberFormatException e) {
+                        seq = -1;
+                    }
+                    history.add(Event.deliver(t, uid, from, seq, m.getMsgId()));
+                }
+                case GO_AWAY -> {
+                    goingAway = true;
+                    why = "go-away: " + frame.getGoAway().getReason();
+                    ctx.close();
+                }
+                default -> {
+                    // PONG, WHO_REPLY: the read itself resets the dead-link timer
+                }
+            }
+        }
+
+        /** The message in flight is answered: returns its sequence, or -1 if none was in flight. */
+        private long settle() {
+            synchronized (CheckClient.this) {
+                long seq = awaiting;
+                awaiting = -1;
+                if (replyTimer != null) {
+                    replyTimer.cancel(false);
+                }
+                return seq;
+            }
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof IdleStateEvent idle) {
+                if (idle.state() == IdleState.READER_IDLE) {
+                    why = "no frame for " + DEAD_AFTER_S + " s (dead link)";
+                    ctx.close();
+                } else if (idle.state() == IdleState.WRITER_IDLE) {
+                    ctx.writeAndFlush(Envelope.newBuilder()
+                            .setPing(Ping.newBuilder().setSentAt(System.currentTimeMillis())).build());
+                }
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            why = cause.getClass().getSimpleName() + ": " + cause.getMessage();
+            ctx.close();
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            long t = history.now();
+            boolean again;
+            synchronized (CheckClient.this) {
+                if (channel == ctx.channel()) {
+                    channel = null;
+                    if (awaiting >= 0) {
+                        history.add(Event.noReply(t, uid, awaiting, "connection closed: " + why));
+                        awaiting = -1;
+                        if (replyTimer != null) {
+                            replyTimer.cancel(false);
+                        }
+                    }
+                    loggedIn = false;
+                }
+                again = !stopped;
+                if (goingAway) {
+                    failures = 0;
+                }
+            }
+            history.add(Event.disconnect(t, uid, nodeId, why));
+            if (again) {
+                if (goingAway) {
+                    group.execute(CheckClient.this::connect);
+                } else {
+                    retryLater();
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,108 @@
+package com.example.im.checker.run;
+
+import com.example.im.checker.net.FaultProxy;
+import com.example.im.embedded.EmbeddedRedis;
+import com.example.im.embedded.EmbeddedZooKeeper;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The checked cluster: a real ZooKeeper (curator-test, in this JVM) and a real Redis (redis-server, a process), and
+ * the stage's nodes as processes of their own, each reaching ZooKeeper and Redis through proxies of its own.
+ */
+final class Cluster implements AutoCloseable {
+
+    private final EmbeddedZooKeeper zk;
+    private final int redisPort;
+    private EmbeddedRedis redis;
+    final List<Node> nodes = new ArrayList<>();
+
+    Cluster(Stage stage, int count, Path dir) throws Exception {
+        zk = EmbeddedZooKeeper.start(-1);
+        redis = stage.usesRedis() ? EmbeddedRedis.start() : null;
+        redisPort = redis == null ? 0 : redis.port();
+        try {
+            int zkPort = Integer.parseInt(zk.connectString().substring(zk.connectString().lastIndexOf(':') + 1));
+            for (int i = 1; i <= count; i++) {
+                String id = "n" + i;
+                FaultProxy zkProxy = FaultProxy.start(id + "-zk", new InetSocketAddress("127.0.0.1", zkPort));
+                // A node of a stage without Redis gets a proxy anyway (to nowhere it will dial), to keep one shape.
+                FaultProxy redisProxy = FaultProxy.start(id + "-redis",
+                        new InetSocketAddress("127.0.0.1", redis == null ? 1 : redisPort));
+                nodes.add(new Node(id, EmbeddedRedis.freePort(), stage, zkProxy, redisProxy,
+                        dir.resolve("node-" + id + ".log")));
+            }
+            for (Node node : nodes) {
+                node.start();
+            }
+        } catch (Exception e) {
+            close();
+            throw e;
+        }
+    }
+
+    String zkConnect() {
+        return zk.connectString();
+    }
+
+    String describe() {
+        return "ZooKeeper " + zk.version() + " at " + zk.connectString()
+                + (redis == null ? "" : ", " + redis.description());
+    }
+
+    boolean hasRedis() {
+        return redis != null;
+    }
+
+    synchronized long redisPid() {
+        return redis.pid();
+    }
+
+    /** Redis stops and comes back empty on the same port (no persistence): what a failover to an empty replica or a
+     *  restart without AOF/RDB does. */
+    void redisStop() {
+        EmbeddedRedis r;
+        synchronized (this) {
+            r = redis;
+        }
+        r.close();
+    }
+
+    synchronized void redisStart() {
+        redis = EmbeddedRedis.startOn(redisPort);
+    }
+
+    void zkStop() throws Exception {
+        zk.stop();
+    }
+
+    void zkStart() throws Exception {
+        zk.restart();
+    }
+
+    @Override
+    public void close() {
+        for (Node node : nodes) {
+            try {
+                node.close();
+            } catch (Exception e) {
+                System.err.println("checker: stopping node " + node.id + ": " + e);
+            }
+        }
+        EmbeddedRedis r;
+        synchronized (this) {
+            r = redis;
+        }
+        if (r != null) {
+            Signals.sendQuietly("CONT", r.pid());
+            r.close();
+        }
+        try {
+            zk.close();
+        } catch (Exception e) {
+            System.err.println("checker: stopping ZooKeeper: " + e);
+        }
+    }
+}

@@ -1,0 +1,121 @@
+package com.example.im.checker.run;
+
+import com.example.im.checker.net.FaultProxy;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One node of the checked cluster: the stage's jar in a JVM of its own ({@code java -cp <jar> <main> --port ...}),
+ * so that the checker can SIGKILL, SIGTERM, SIGSTOP and SIGCONT it like an operating system, an OOM killer, a deploy
+ * tool or a garbage collector would. It always comes back under the same node id and port; its ZooKeeper and Redis
+ * traffic goes through {@link FaultProxy proxies} of its own, so that the network to one node can fail alone.
+ */
+final class Node implements AutoCloseable {
+
+    final String id;
+    final int port;
+    final FaultProxy zkProxy;
+    final FaultProxy redisProxy;
+    private final Stage stage;
+    private final Path log;
+    private Process process;
+
+    Node(String id, int port, Stage stage, FaultProxy zkProxy, FaultProxy redisProxy, Path log) {
+        this.id = id;
+        this.port = port;
+        this.stage = stage;
+        this.zkProxy = zkProxy;
+        this.redisProxy = redisProxy;
+        this.log = log;
+    }
+
+    /** Starts the node and returns once it accepts connections (at most 30 s). */
+    synchronized void start() throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m", "-XX:+UseSerialGC", "-cp", stage.classpath(), stage.mainClass(),
+                "--port", Integer.toString(port), "--node-id", id,
+                "--zk", "127.0.0.1:" + zkProxy.address().getPort()));
+        if (stage.usesRedis()) {
+            command.addAll(List.of("--redis", "redis://127.0.0.1:" + redisProxy.address().getPort()));
+        }
+        command.addAll(stage.flags());
+        process = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!accepts()) {
+            if (!process.isAlive()) {
+                throw new IOException("node " + id + " exited with " + process.exitValue() + " while starting; see "
+                        + log);
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IOException("node " + id + " did not listen on port " + port + " within 30 s; see " + log);
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    private boolean accepts() {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 200);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    synchronized boolean alive() {
+        return process != null && process.isAlive();
+    }
+
+    synchronized long pid() {
+        return process.pid();
+    }
+
+    /** kill -9: no shutdown hook, nothing cleaned up. */
+    void kill9() throws InterruptedException {
+        Process p;
+        synchronized (this) {
+            p = process;
+        }
+        p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+
+    /** SIGTERM: the node's shutdown hook runs (the graceful shutdown from stage 6 on). Returns false if it hung. */
+    boolean sigterm(long waitMillis) throws InterruptedException {
+        Process p;
+        synchronized (this) {
+            p = process;
+        }
+        p.destroy();
+        if (p.waitFor(waitMillis, TimeUnit.MILLISECONDS)) {
+            return true;
+        }
+        p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        return false;
+    }
+
+    /** SIGSTOP / SIGCONT: the JVM freezes as in a long stop-the-world GC pause; its sockets stay open. */
+    void signal(String name) throws IOException, InterruptedException {
+        Signals.send(name, pid());
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        Process p;
+        synchronized (this) {
+            p = process;
+        }
+        if (p != null && p.isAlive()) {
+            Signals.sendQuietly("CONT", p.pid());
+            p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+        zkProxy.close();
+        redisProxy.close();
+    }
+}

@@ -1,0 +1,133 @@
+package com.example.im.checker.run;
+
+import com.example.im.checker.history.Event;
+import com.example.im.checker.history.History;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+/** One checker run: the cluster up, every client logged in, traffic and faults, a quiet end, the history. */
+public final class Run {
+
+    /**
+     * @param settleSeconds after the traffic stops, how long to wait at most for the last replies and deliveries
+     */
+    public record Settings(Stage stage, int nodes, int clients, int rate, long seconds, List<String> faults,
+                           long seed, Path dir, long settleSeconds) {
+        public Settings {
+            if (nodes < 1 || clients < 2 || rate < 1 || seconds < 1) {
+                throw new IllegalArgumentException("need --nodes >= 1, --clients >= 2, --rate >= 1, --seconds >= 1");
+            }
+            for (String fault : faults) {
+                if (!Faults.KNOWN.contains(fault)) {
+                    throw new IllegalArgumentException("unknown fault '" + fault + "' (known: "
+                            + String.join(", ", new java.util.TreeSet<>(Faults.KNOWN)) + ")");
+                }
+                if (fault.startsWith("redis") && !stage.usesRedis()) {
+                    throw new IllegalArgumentException("fault " + fault + ": " + stage.name() + " uses no Redis");
+                }
+            }
+        }
+    }
+
+    private Run() {
+    }
+
+    public static List<Event> execute(Settings s) throws Exception {
+        Files.createDirectories(s.dir());
+        try (History history = new History(s.dir().resolve("history.jsonl"))) {
+            history.add(Event.run(history.now(), "stage=" + s.stage().name() + " nodes=" + s.nodes() + " clients="
+                    + s.clients() + " rate=" + s.rate() + " seconds=" + s.seconds() + " faults=" + s.faults()
+                    + " seed=" + s.seed()));
+            Random random = new Random(s.seed());
+            List<Faults.Planned> plan = Faults.plan(s.faults(), s.seconds() * 1000, random);
+            try (Cluster cluster = new Cluster(s.stage(), s.nodes(), s.dir());
+                 Directory directory = new Directory(cluster.zkConnect())) {
+                System.out.println("checker: " + cluster.describe() + "; " + s.nodes() + " nodes of " + s.stage().name()
+                        + " (logs in " + s.dir() + ")");
+                EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+                List<CheckClient> clients = new ArrayList<>();
+                try {
+                    for (int i = 0; i < s.clients(); i++) {
+                        clients.add(new CheckClient(String.format("c%02d", i), directory, group, history, s.seed()));
+                    }
+                    clients.forEach(CheckClient::start);
+                    awaitLogins(clients);
+                    traffic(s, cluster, history, clients, plan, random);
+                    settle(s, history, clients);
+                } finally {
+                    clients.forEach(CheckClient::stop);
+                    group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+                }
+            }
+            return history.events();
+        }
+    }
+
+    private static void awaitLogins(List<CheckClient> clients) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (clients.stream().anyMatch(c -> !c.idle())) {
+            if (System.nanoTime() > deadline) {
+                long in = clients.stream().filter(CheckClient::idle).count();
+                throw new IllegalStateException("only " + in + " of " + clients.size() + " clients logged in within"
+                        + " 30 s: the cluster did not come up; see the node logs");
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    private static void traffic(Settings s, Cluster cluster, History history, List<CheckClient> clients,
+                                List<Faults.Planned> plan, Random random) throws Exception {
+        Workload workload = new Workload(clients, s.rate(), new Random(random.nextLong()));
+        Faults faults = new Faults(cluster, s.stage(), history, new Random(random.nextLong()));
+        long started = history.now();
+        AtomicReference<Exception> failed = new AtomicReference<>();
+        Thread injector = new Thread(() -> {
+            try {
+                faults.run(plan, started);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (Exception e) {
+                failed.set(e);
+                workload.stop();
+            }
+        }, "checker-faults");
+        injector.start();
+        workload.run(s.seconds() * 1000);
+        // A fault still under way is finished (its node back, its proxy passing) before the run ends.
+        injector.join(TimeUnit.SECONDS.toMillis(120));
+        if (injector.isAlive()) {
+            injector.interrupt();
+            throw new IllegalStateException("a fault did not finish within 120 s after the traffic stopped");
+        }
+        if (failed.get() != null) {
+            throw new IllegalStateException("the fault injector failed: " + failed.get(), failed.get());
+        }
+    }
+
+    /** Waits for every reply and for deliveries to stop arriving (3 s of quiet), bounded by --settle-seconds. */
+    private static void settle(Settings s, History history, List<CheckClient> clients) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(s.settleSeconds());
+        int size = history.size();
+        long quietSince = System.nanoTime();
+        while (System.nanoTime() < deadline) {
+            Thread.sleep(100);
+            int now = history.size();
+            if (now != size) {
+                size = now;
+                quietSince = System.nanoTime();
+            }
+            boolean inFlight = clients.stream().anyMatch(CheckClient::inFlight);
+            if (!inFlight && System.nanoTime() - quietSince > TimeUnit.SECONDS.toNanos(3)) {
+                return;
+            }
+        }
+    }
+}

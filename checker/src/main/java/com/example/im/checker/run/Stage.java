@@ -1,0 +1,61 @@
+package com.example.im.checker.run;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * What the checker needs to run a stage: the jar, the main class of a node, whether nodes take {@code --zk} and
+ * {@code --redis}, the extra flags from the stage's promise file ({@code <stage>/checker.promise}).
+ *
+ * @param name       the stage's directory name, or "naive" for the article's design
+ * @param classpath  what {@code java -cp} is given: the stage's shaded jar
+ * @param mainClass  a node's main class
+ * @param usesRedis  nodes take {@code --redis} (stage 5 on, and the naive design)
+ * @param flags      further flags for every node, e.g. {@code --zk-session-timeout-ms 4000}
+ */
+public record Stage(String name, String classpath, String mainClass, boolean usesRedis, List<String> flags) {
+
+    /** The node's ZooKeeper session timeout, from its flags (a pause must outlast it to be a GC-pause fault). */
+    public long zkSessionTimeoutMillis() {
+        return longFlag("--zk-session-timeout-ms", 10_000);
+    }
+
+    public long shutdownTimeoutMillis() {
+        return longFlag("--shutdown-timeout-ms", 10_000);
+    }
+
+    private long longFlag(String flag, long otherwise) {
+        int i = flags.indexOf(flag);
+        return i >= 0 && i + 1 < flags.size() ? Long.parseLong(flags.get(i + 1)) : otherwise;
+    }
+
+    /**
+     * The stage as its promise describes it: {@code main}, {@code uses} ("zk" or "zk, redis") and {@code flags}.
+     *
+     * @param classpath the stage's jar (or, for the naive design, the checker's own classpath)
+     */
+    public static Stage of(String name, String classpath, java.util.function.Function<String, String> promise) {
+        String main = promise.apply("main");
+        if (main == null) {
+            throw new IllegalArgumentException("the promise of " + name + " names no main class (main = ...)");
+        }
+        return new Stage(name, classpath, main, usesRedis(promise.apply("uses")), splitFlags(promise.apply("flags")));
+    }
+
+    static boolean usesRedis(String uses) {
+        return uses != null && Arrays.stream(uses.split(",")).map(String::trim).anyMatch("redis"::equals);
+    }
+
+    static List<String> splitFlags(String flags) {
+        List<String> out = new ArrayList<>();
+        if (flags != null) {
+            for (String part : flags.trim().split("\\s+")) {
+                if (!part.isEmpty()) {
+                    out.add(part);
+                }
+            }
+        }
+        return List.copyOf(out);
+    }
+}
