@@ -25,13 +25,16 @@ import java.util.stream.Stream;
  *   <li>{@code <!-- bench: 5.,8. frame -->} ... {@code <!-- /bench -->}: the rows of the benchmark table in
  *       docs/benchmarks.md (between {@code <!-- bench-table -->} and {@code <!-- /bench-table -->}) whose figure
  *       starts with one of the comma-separated prefixes, with the table's machine line, so a chapter quotes the
- *       latest figures and never a stale copy.</li>
+ *       latest figures and never a stale copy;</li>
+ *   <li>{@code <!-- promises: stage6-graceful-shutdown/checker.promise ... -->} ... {@code <!-- /promises -->}: the
+ *       table of what each named promise file lets the delivery checker see (docs/checker.md), one column per
+ *       file, so the docs say exactly what the checker enforces.</li>
  * </ul>
  */
 public final class DocsCheck {
 
     private static final Pattern BLOCK = Pattern.compile(
-            "(<!-- (stage-diff|snippet|bench): ([^>]*?) -->\\n)(.*?)(<!-- /\\2 -->)", Pattern.DOTALL);
+            "(<!-- (stage-diff|snippet|bench|promises): ([^>]*?) -->\\n)(.*?)(<!-- /\\2 -->)", Pattern.DOTALL);
 
     public static void main(String[] args) throws Exception {
         boolean fix = args.length > 0 && args[0].equals("--fix");
@@ -56,6 +59,7 @@ public final class DocsCheck {
                     expected = switch (kind) {
                         case "stage-diff" -> stageDiff(root, arg);
                         case "bench" -> bench(root, arg);
+                        case "promises" -> promises(root, arg);
                         default -> snippet(root, arg);
                     };
                 } catch (IllegalStateException e) {
@@ -121,6 +125,51 @@ public final class DocsCheck {
             throw new IllegalStateException("no benchmark rows start with " + arg);
         }
         return machine + "\n\n" + String.join("\n", head) + "\n" + String.join("\n", rows) + "\n";
+    }
+
+    /** The classes a promise file judges, in the order the table shows them, with what an unlisted one means. */
+    private static final String[][] CLASSES = {
+        {"lost-acked", "none"}, {"duplicated", "none"}, {"out-of-order", "none"}, {"rejected-delivered", "none"},
+        {"lost-unanswered", "none"}, {"foreign", "none"}};
+
+    private static String promises(Path root, String arg) throws IOException {
+        List<String> files = List.of(arg.split("\\s+"));
+        StringBuilder head = new StringBuilder("| may be non-zero under |");
+        StringBuilder rule = new StringBuilder("|---|");
+        List<java.util.Map<String, String>> parsed = new ArrayList<>();
+        for (String file : files) {
+            Path path = root.resolve(file);
+            if (!Files.isRegularFile(path)) {
+                throw new IllegalStateException("no promise file " + file);
+            }
+            java.util.Map<String, String> keys = new java.util.HashMap<>();
+            for (String line : Files.readAllLines(path, StandardCharsets.UTF_8)) {
+                String l = line.replaceAll("#.*", "").trim();
+                int eq = l.indexOf('=');
+                if (eq > 0) {
+                    keys.put(l.substring(0, eq).trim(), l.substring(eq + 1).trim());
+                }
+            }
+            parsed.add(keys);
+            String name = path.getFileName().toString().equals("checker.promise")
+                    ? path.getParent().getFileName().toString() : "the article's design (naive)";
+            head.append(' ').append(name).append(" |");
+            rule.append("---|");
+        }
+        StringBuilder table = new StringBuilder(head).append('\n').append(rule).append('\n');
+        for (String[] c : CLASSES) {
+            table.append("| ").append(c[0]).append(" |");
+            for (java.util.Map<String, String> keys : parsed) {
+                String value = keys.getOrDefault(c[0], c[1]);
+                table.append(' ').append(switch (value) {
+                    case "none" -> "never";
+                    case "any" -> "always";
+                    default -> value;
+                }).append(" |");
+            }
+            table.append('\n');
+        }
+        return table.toString();
     }
 
     private static String snippet(Path root, String arg) throws IOException {

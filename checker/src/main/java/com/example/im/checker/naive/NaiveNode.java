@@ -78,8 +78,9 @@ import redis.clients.jedis.RedisClient;
  *   <li><b>sessions never expire</b>: a node that crashes leaves {@code chat:user:session:<uid>} pointing at it, so
  *       other nodes keep pushing that user's messages onto the dead node's list. They sit there until a node with the
  *       same id comes back — and its consumer drops them, because the user has reconnected elsewhere (or not yet);</li>
- *   <li>the session is not deleted on disconnect, and a user who logs in on another node simply overwrites it: a
- *       message pushed to the old node before the overwrite is dropped there;</li>
+ *   <li>the session is deleted on disconnect without checking whose it is (REFERENCE.md): a user who reconnected to
+ *       another node before the old connection was noticed dead loses the new session and looks offline; a message
+ *       pushed to the old node before the user logged in elsewhere is dropped there;</li>
  *   <li>no graceful shutdown: SIGTERM closes the listening socket, ZooKeeper and Redis and exits; connected users and
  *       messages in flight are cut off;</li>
  *   <li>Redis is on the path of every cross-node message and every login (the article's reviewer's single bottleneck).
@@ -342,8 +343,14 @@ public final class NaiveNode implements AutoCloseable {
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-            if (uid != null) {
-                local.remove(uid, ctx.channel());   // only this connection; the Redis session stays (the article's)
+            if (uid != null && local.remove(uid, ctx.channel())) {
+                // The article removes the session on disconnect, without checking whose it is: if the user already
+                // logged in on another node, this deletes their new session there (until they log in again).
+                try {
+                    redis.del(sessionKey(uid));
+                } catch (RuntimeException e) {
+                    // Redis unreachable: the stale session stays, as it would in the article
+                }
             }
             super.channelInactive(ctx);
         }
