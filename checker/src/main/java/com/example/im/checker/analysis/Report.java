@@ -157,6 +157,11 @@ public final class Report {
 
     // ---- charts ----
 
+    /** The x axis spans every whole second the series have (the last one included). */
+    private static long domain(Analysis a) {
+        return a.sendsPerSecond().length * 1000L;
+    }
+
     private static double x(long millis, long duration) {
         return LEFT + (W - LEFT - RIGHT) * (millis / (double) Math.max(1000, duration));
     }
@@ -169,7 +174,7 @@ public final class Report {
             max = Math.max(max, Math.max(sends[i], delivs[i]));
         }
         long top = niceCeiling(max);
-        long duration = a.durationMillis();
+        long duration = domain(a);
         svgStart(b, "messages per second over the run");
         faultBands(b, a);
         for (long tick : List.of(0L, top / 2, top)) {
@@ -192,7 +197,7 @@ public final class Report {
         }
         int decades = Math.max(1, (int) Math.ceil(Math.log10(max + 1)));
         double top = Math.pow(10, decades);
-        long duration = a.durationMillis();
+        long duration = domain(a);
         svgStart(b, "p99 latency per second (log scale)");
         faultBands(b, a);
         for (int d = 0; d <= decades; d++) {
@@ -235,7 +240,7 @@ public final class Report {
     }
 
     private static void faultBands(StringBuilder b, Analysis a) {
-        long duration = a.durationMillis();
+        long duration = domain(a);
         int row = 0;
         for (int i = 0; i < a.faults().size(); i++) {
             Analysis.Fault f = a.faults().get(i);
@@ -264,8 +269,8 @@ public final class Report {
         for (int i = 0; i < bad.length; i++) {
             if (bad[i] > 0) {
                 double h = 4 + 16 * (bad[i] / (double) max);
-                double x = x(i * 1000L, a.durationMillis());
-                double w = Math.max(2, x(i * 1000L + 1000, a.durationMillis()) - x - 1);
+                double x = x(i * 1000L, domain(a));
+                double w = Math.max(2, x(i * 1000L + 1000, domain(a)) - x - 1);
                 b.append("<rect x=\"").append(fmt(x)).append("\" y=\"").append(fmt(base - h)).append("\" width=\"")
                         .append(fmt(w)).append("\" height=\"").append(fmt(h)).append("\" fill=\"#d62728\"><title>second ")
                         .append(i).append(": ").append(bad[i]).append(" bad item(s)</title></rect>\n");
@@ -296,7 +301,7 @@ public final class Report {
     }
 
     private static void xAxis(StringBuilder b, long duration, String label) {
-        long seconds = Math.max(1, (duration + 999) / 1000);
+        long seconds = Math.max(1, duration / 1000);
         long step = niceCeiling(Math.max(1, seconds / 10));
         int y = H - BOTTOM;
         b.append("<line x1=\"").append(LEFT).append("\" x2=\"").append(W - RIGHT).append("\" y1=\"").append(y)

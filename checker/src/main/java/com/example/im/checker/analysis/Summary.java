@@ -66,7 +66,8 @@ public final class Summary {
                     + " to %.1f s after its end%n", a.windowMillis() / 1000.0));
         }
 
-        b.append('\n').append(v.line()).append('\n');
+        b.append('\n').append(v.pass() ? "PASS"
+                : "FAIL (" + v.reasons().size() + (v.reasons().size() == 1 ? " reason)" : " reasons)")).append('\n');
         for (String r : v.reasons()) {
             b.append("  - ").append(r).append('\n');
         }

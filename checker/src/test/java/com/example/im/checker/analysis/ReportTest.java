@@ -35,7 +35,7 @@ class ReportTest {
         assertThat(s).containsPattern("(?m)^redis-pause\\s+redis\\s+15\\.0\\s+19\\.0\\*");
         assertThat(s).contains("p50 5 ms, p99 5 ms, max 5 ms");
         assertThat(s).contains("KICKED x1");
-        assertThat(s).containsPattern("(?m)^FAIL: lost-acked: 1 not allowed \\(steady state: 1\\)");
+        assertThat(s).containsPattern("(?m)^FAIL \\(1 reason\\)\n  - lost-acked: 1 not allowed \\(steady state: 1\\)");
     }
 
     @Test
