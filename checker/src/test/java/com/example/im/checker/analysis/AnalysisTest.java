@@ -102,8 +102,8 @@ class AnalysisTest {
         h.add(Event.deliver(101, "b", "a", 3, "m3"));
         h.add(Event.deliver(102, "b", "c", 1, "x"));   // another sender: its own order
         h.add(Event.deliver(103, "b", "a", 1, "m1"));  // late: out of order
-        h.add(Event.deliver(104, "b", "a", 3, "m3"));  // a duplicate, not a reorder
-        h.add(Event.deliver(105, "b", "a", 4, "m4"));
+        h.add(Event.deliver(104, "b", "a", 4, "m4"));
+        h.add(Event.deliver(105, "b", "a", 3, "m3"));  // a duplicate after a later seq: not a reorder
         Analysis a = Analysis.of(h, 1000);
 
         assertThat(a.items(OUT_OF_ORDER)).singleElement().satisfies(i -> {
