@@ -82,8 +82,14 @@ final class Cluster implements AutoCloseable {
         zk.restart();
     }
 
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /** Stops everything; a second call (the shutdown hook after a normal end) does nothing. */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         for (Node node : nodes) {
             try {
                 node.close();

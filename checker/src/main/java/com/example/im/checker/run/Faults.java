@@ -1,5 +1,6 @@
 package com.example.im.checker.run;
 
+import com.example.im.checker.analysis.Promise;
 import com.example.im.checker.history.Event;
 import com.example.im.checker.history.History;
 import com.example.im.checker.net.FaultProxy;
@@ -18,8 +19,8 @@ import java.util.Set;
  */
 final class Faults {
 
-    static final Set<String> KNOWN = Set.of("kill9", "sigterm", "pause", "restart", "redis-restart", "redis-pause",
-            "zk-restart", "net");
+    /** The faults this injector knows: the names a promise file may use (one list, in {@link Promise}). */
+    static final Set<String> KNOWN = Set.copyOf(Promise.KNOWN_FAULTS);
     /** How long a supervisor (systemd, Kubernetes) takes to start a node that died. */
     static final long SUPERVISOR_DELAY_MS = 3_000;
     static final long WARM_UP_MS = 5_000;
