@@ -105,7 +105,8 @@ public final class Checker {
                     + " clients, " + settings.rate() + " msgs/s for " + settings.seconds() + " s, faults " + faults
                     + ", seed " + seed + " (repeat with --seed " + seed + ")");
             events = Run.execute(settings);
-            title = stageName + ", faults " + String.join(",", faults) + ", seed " + seed;
+            title = stageName + (flags.containsKey("jar") ? " (" + Path.of(flags.get("jar")).getFileName() + ")" : "")
+                    + ", faults " + String.join(",", faults) + ", seed " + seed;
         }
         long window = Long.parseLong(promise.getOrDefault("window-ms", "15000"));
         Analysis analysis = Analysis.of(events, window);
