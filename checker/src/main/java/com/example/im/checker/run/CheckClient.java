@@ -78,7 +78,9 @@ final class CheckClient {
         this.directory = directory;
         this.group = group;
         this.history = history;
-        this.random = new Random(seed ^ uid.hashCode());
+        // Each client its own seed, drawn from the run's generator: seeds that differ only in a few low bits (say
+        // seed ^ uid.hashCode()) make java.util.Random's first draws alike, and every client picked the same node.
+        this.random = new Random(seed);
     }
 
     void start() {

@@ -59,8 +59,10 @@ public final class Run {
                 List<CheckClient> clients = new ArrayList<>();
                 try {
                     for (int i = 0; i < s.clients(); i++) {
-                        clients.add(new CheckClient(String.format("c%02d", i), directory, group, history, s.seed()));
+                        clients.add(new CheckClient(String.format("c%02d", i), directory, group, history,
+                                random.nextLong()));
                     }
+                    awaitRegistrations(directory, s.nodes());
                     clients.forEach(CheckClient::start);
                     awaitLogins(clients);
                     traffic(s, cluster, history, clients, plan, random);
@@ -72,6 +74,18 @@ public final class Run {
                 }
             }
             return history.events();
+        }
+    }
+
+    /** A node listens before it registers: clients start once ZooKeeper lists every node, so they spread. */
+    private static void awaitRegistrations(Directory directory, int nodes) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (directory.nodes().size() < nodes) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("only " + directory.nodes().size() + " of " + nodes + " nodes "
+                        + "registered in ZooKeeper within 30 s; see the node logs");
+            }
+            Thread.sleep(50);
         }
     }
 
