@@ -208,6 +208,18 @@ public final class Promise {
                         + "); the promise allows it " + (allowsAlways(o) ? "always" : "under: " + describe(o)));
             }
         }
+        if (analysis.sends() > 0) {
+            // A fault the traffic did not span tested nothing: the messages it would have hurt were never sent.
+            for (Analysis.Fault f : analysis.faults()) {
+                if (f.start() < analysis.firstSendMillis() || f.end() > analysis.lastSendMillis()) {
+                    reasons.add(f.name() + " " + (f.target() == null ? "" : f.target() + " ") + "ran from "
+                            + Analysis.seconds(f.start()) + " to " + Analysis.seconds(f.end())
+                            + (f.ended() ? "" : " (never ended)") + ", outside the traffic (sends from "
+                            + Analysis.seconds(analysis.firstSendMillis()) + " to "
+                            + Analysis.seconds(analysis.lastSendMillis()) + "): it was not tested");
+                }
+            }
+        }
         return new Verdict(reasons.isEmpty(), reasons, failures, notes);
     }
 

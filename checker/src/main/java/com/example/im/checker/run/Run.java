@@ -16,6 +16,9 @@ import java.util.concurrent.atomic.AtomicReference;
 /** One checker run: the cluster up, every client logged in, traffic and faults, a quiet end, the history. */
 public final class Run {
 
+    /** How long the traffic goes on after the last fault was undone. */
+    static final long TAIL_MILLIS = 2_000;
+
     /**
      * @param settleSeconds after the traffic stops, how long to wait at most for the last replies and deliveries
      */
@@ -105,8 +108,19 @@ public final class Run {
         }, "checker-faults");
         injector.start();
         workload.run(s.seconds() * 1000);
-        // A fault still under way is finished (its node back, its proxy passing) before the run ends.
-        injector.join(TimeUnit.SECONDS.toMillis(120));
+        // Faults run one after another and can slip past --seconds. The traffic goes on until the last one has been
+        // undone (its node back, its proxy passing) and for TAIL_MILLIS after, so that every fault is tested under
+        // load and the recovery is seen; a fault the traffic did not span fails the verdict (Promise.judge).
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        boolean overran = injector.isAlive();
+        while (injector.isAlive() && System.nanoTime() < deadline) {
+            workload.run(100);
+        }
+        if (overran && !injector.isAlive() && failed.get() == null) {
+            System.out.println("checker: the faults outlasted --seconds " + s.seconds() + "; the traffic went on until"
+                    + " the last one was undone");
+            workload.run(TAIL_MILLIS);
+        }
         if (injector.isAlive()) {
             injector.interrupt();
             throw new IllegalStateException("a fault did not finish within 120 s after the traffic stopped");
