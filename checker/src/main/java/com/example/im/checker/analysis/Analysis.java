@@ -33,6 +33,11 @@ public final class Analysis {
     public static final int EXAMPLES = 5;
     /** How long before a fault's start a send is still attributed to it (the fault may already be under way). */
     public static final long LEAD_MILLIS = 1000;
+    /**
+     * The prefix of an error code the client records for a reply that came with no message in flight (a
+     * {@code SendAck}, or an error that answers sends): {@code STRAY_ACK}, {@code STRAY_OFFLINE} ...
+     */
+    public static final String STRAY = "STRAY_";
     /** How many seconds before a fault give the normal delivery rate that "resumed" compares with. */
     public static final int BASELINE_SECONDS = 10;
 

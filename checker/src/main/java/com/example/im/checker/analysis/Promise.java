@@ -220,6 +220,16 @@ public final class Promise {
                 }
             }
         }
+        int stray = analysis.unrelatedErrors().entrySet().stream().filter(e -> e.getKey().startsWith(Analysis.STRAY))
+                .mapToInt(Map.Entry::getValue).sum();
+        if (stray > 0) {
+            // With one message in flight a reply without one means the server answered something twice, or a reply
+            // was tied to the wrong message: a loss may be hiding behind a reply that belonged to another message.
+            reasons.add(stray + " replies came with no message in flight (" + analysis.unrelatedErrors().entrySet()
+                    .stream().filter(e -> e.getKey().startsWith(Analysis.STRAY))
+                    .map(e -> e.getKey() + " x" + e.getValue()).collect(Collectors.joining(", "))
+                    + "): replies cannot be tied to their messages, so the classes cannot be trusted");
+        }
         return new Verdict(reasons.isEmpty(), reasons, failures, notes);
     }
 

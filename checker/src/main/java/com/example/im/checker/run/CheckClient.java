@@ -1,5 +1,6 @@
 package com.example.im.checker.run;
 
+import com.example.im.checker.analysis.Analysis;
 import com.example.im.checker.history.Event;
 import com.example.im.checker.history.History;
 import com.example.im.checker.wire.ChatMessage;
@@ -234,7 +235,8 @@ final class CheckClient {
                                 List.copyOf(frame.getSendAck().getSentUidsList()),
                                 List.copyOf(frame.getSendAck().getOfflineUidsList())));
                     } else {
-                        history.add(Event.error(t, uid, null, "STRAY_ACK", "a SendAck with no message in flight"));
+                        history.add(Event.error(t, uid, null, Analysis.STRAY + "ACK",
+                                "a SendAck with no message in flight"));
                     }
                 }
                 case ERROR -> {
@@ -244,7 +246,11 @@ final class CheckClient {
                         answersSend = loggedIn && SEND_ERRORS.contains(code);
                     }
                     long seq = answersSend ? settle() : -1;
-                    history.add(Event.error(t, uid, seq >= 0 ? seq : null, code.name(), frame.getError().getText()));
+                    // A send's error with no message in flight answers nothing: recorded as stray, which fails the
+                    // verdict (the stop-and-wait tie between replies and messages no longer holds).
+                    history.add(Event.error(t, uid, seq >= 0 ? seq : null,
+                            answersSend && seq < 0 ? Analysis.STRAY + code.name() : code.name(),
+                            frame.getError().getText()));
                     boolean refusedLogin;
                     synchronized (CheckClient.this) {
                         refusedLogin = !loggedIn;

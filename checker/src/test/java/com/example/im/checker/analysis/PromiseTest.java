@@ -183,6 +183,20 @@ class PromiseTest {
     }
 
     @Test
+    void aReplyWithNoMessageInFlightFailsTheRun() {
+        Promise p = Promise.parse("lost-acked = any");
+        // A refused login's error answers no send and is harmless; a stray SendAck means replies and messages no
+        // longer line up.
+        assertThat(p.judge(Analysis.of(run(Event.error(3_000, "a", null, "UNAVAILABLE", "login refused")), 1000))
+                .pass()).isTrue();
+        Verdict stray = p.judge(Analysis.of(run(Event.error(3_000, "a", null, "STRAY_ACK", "no message in flight"),
+                Event.error(4_000, "a", null, "STRAY_OFFLINE", "no message in flight")), 1000));
+        assertThat(stray.pass()).isFalse();
+        assertThat(stray.reasons()).singleElement().asString()
+                .startsWith("2 replies came with no message in flight (STRAY_ACK x1, STRAY_OFFLINE x1)");
+    }
+
+    @Test
     void unknownFaultNamesAreAnError() {
         assertThatThrownBy(() -> Promise.parse("main = x\nlost-acked = kill9, kil9\n"))
                 .isInstanceOf(IllegalArgumentException.class)
