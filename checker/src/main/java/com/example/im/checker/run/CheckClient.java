@@ -127,6 +127,9 @@ final class CheckClient {
             }
             history.add(Event.noReply(history.now(), uid, seq, "no reply in " + REPLY_TIMEOUT_MS + " ms"));
             awaiting = -1;
+            // Not idle until the next login: else the workload could send on the channel closed just below, and the
+            // message would be recorded as sent without ever being written.
+            loggedIn = false;
         }
         ch.close();
     }
