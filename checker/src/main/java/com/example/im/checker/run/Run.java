@@ -55,9 +55,6 @@ public final class Run {
                  Directory directory = new Directory(cluster.zkConnect())) {
                 System.out.println("checker: " + cluster.describe() + "; " + s.nodes() + " nodes of " + s.stage().name()
                         + " (logs in " + s.dir() + ")");
-                // A checker stopped by Ctrl-C or a CI timeout must not leave nodes and redis-server running.
-                Thread cleanup = new Thread(cluster::close, "checker-cleanup");
-                Runtime.getRuntime().addShutdownHook(cleanup);
                 EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
                 List<CheckClient> clients = new ArrayList<>();
                 try {
@@ -71,7 +68,6 @@ public final class Run {
                 } finally {
                     clients.forEach(CheckClient::stop);
                     group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
-                    Runtime.getRuntime().removeShutdownHook(cleanup);
                 }
             }
             return history.events();
