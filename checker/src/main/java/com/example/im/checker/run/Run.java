@@ -28,6 +28,9 @@ public final class Run {
             if (nodes < 1 || clients < 2 || rate < 1 || seconds < 1) {
                 throw new IllegalArgumentException("need --nodes >= 1, --clients >= 2, --rate >= 1, --seconds >= 1");
             }
+            if (settleSeconds < 0) {
+                throw new IllegalArgumentException("need --settle-seconds >= 0, got " + settleSeconds);
+            }
             for (String fault : faults) {
                 if (!Faults.KNOWN.contains(fault)) {
                     throw new IllegalArgumentException("unknown fault '" + fault + "' (known: "
