@@ -29,6 +29,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Random;
+import java.util.SplittableRandom;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
@@ -79,7 +80,17 @@ final class CheckClient {
         this.directory = directory;
         this.group = group;
         this.history = history;
-        this.random = new Random(seed ^ uid.hashCode());
+        this.random = randomFor(seed, uid);
+    }
+
+    /**
+     * The client's own random numbers (which node it picks, its backoff), from the run's seed and its uid. The two are
+     * mixed first: {@code new Random(seed ^ uid.hashCode())} gives seeds that differ in their low bits only, and the
+     * first {@code nextInt(2)} of such Randoms is the same, so with two (or four) nodes every client picked the same
+     * node and no message crossed nodes.
+     */
+    static Random randomFor(long seed, String uid) {
+        return new Random(new SplittableRandom(seed * 31 + uid.hashCode()).nextLong());
     }
 
     void start() {
