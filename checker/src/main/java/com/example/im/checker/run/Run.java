@@ -64,6 +64,7 @@ public final class Run {
                     for (int i = 0; i < s.clients(); i++) {
                         clients.add(new CheckClient(String.format("c%02d", i), directory, group, history, s.seed()));
                     }
+                    awaitRegistrations(directory, s.nodes());
                     clients.forEach(CheckClient::start);
                     awaitLogins(clients);
                     traffic(s, cluster, history, clients, plan, random);
@@ -74,6 +75,22 @@ public final class Run {
                 }
             }
             return history.events();
+        }
+    }
+
+    /**
+     * A node listens before it registers in ZooKeeper, and the directory is read every 250 ms: clients started at
+     * once could all pick the first node to appear, and a run with every client on one node forwards nothing
+     * between nodes.
+     */
+    private static void awaitRegistrations(Directory directory, int nodes) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (directory.nodes().size() < nodes) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("only " + directory.nodes().size() + " of " + nodes + " nodes"
+                        + " registered in ZooKeeper within 30 s: see the node logs");
+            }
+            Thread.sleep(50);
         }
     }
 
