@@ -96,7 +96,12 @@ public final class Checker {
             title = stageName + " (history " + flags.get("analyze") + ")";
         } else {
             Stage stage = Stage.of(stageName, classpath, promise::get);
-            long seed = flags.containsKey("seed") ? Long.parseLong(flags.get("seed")) : System.nanoTime() % 100_000;
+            long seed;
+            try {
+                seed = flags.containsKey("seed") ? Long.parseLong(flags.get("seed")) : System.nanoTime() % 100_000;
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--seed needs a number, got " + flags.get("seed"));
+            }
             List<String> faults = faults(flags.getOrDefault("faults", "none"));
             Run.Settings settings = new Run.Settings(stage, integer(flags, "nodes", 3), integer(flags, "clients", 40),
                     integer(flags, "rate", 300), integer(flags, "seconds", 60), faults, seed, report,

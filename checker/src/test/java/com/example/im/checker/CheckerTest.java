@@ -34,6 +34,14 @@ class CheckerTest {
     }
 
     @Test
+    void aBadNumberIsNamedByItsFlagBeforeAnythingStarts() {
+        assertThatThrownBy(() -> Checker.run(new String[] {"--stage", "naive", "--seed", "abc", "--report",
+                dir.toString()})).isInstanceOf(IllegalArgumentException.class).hasMessage("--seed needs a number, got abc");
+        assertThatThrownBy(() -> Checker.run(new String[] {"--stage", "naive", "--settle-seconds", "-1", "--report",
+                dir.toString()})).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--settle-seconds >= 0");
+    }
+
+    @Test
     void analyzeJudgesAWrittenHistoryAgainAndExitsOneOnFail() throws Exception {
         Path history = dir.resolve("history.jsonl");
         Files.writeString(history, """

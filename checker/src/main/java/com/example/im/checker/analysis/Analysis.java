@@ -33,6 +33,11 @@ public final class Analysis {
     public static final int EXAMPLES = 5;
     /** How long before a fault's start a send is still attributed to it (the fault may already be under way). */
     public static final long LEAD_MILLIS = 1000;
+    /**
+     * The prefix of an error code the client records for a reply that came with no message in flight (a
+     * {@code SendAck}, or an error that answers sends): {@code STRAY_ACK}, {@code STRAY_OFFLINE} ...
+     */
+    public static final String STRAY = "STRAY_";
     /** How many seconds before a fault give the normal delivery rate that "resumed" compares with. */
     public static final int BASELINE_SECONDS = 10;
 
@@ -123,6 +128,8 @@ public final class Analysis {
     private final long durationMillis;
     private final String runText;
     private final int sends;
+    private final long firstSend;
+    private final long lastSend;
     private final int deliveryEvents;
     private final int pairs;
     private final Map<String, Integer> unrelatedErrors;
@@ -134,7 +141,8 @@ public final class Analysis {
     private final long[] p99PerSecond;
     private final long[] badPerSecond;
 
-    private Analysis(long windowMillis, long durationMillis, String runText, int sends, int deliveryEvents, int pairs,
+    private Analysis(long windowMillis, long durationMillis, String runText, int sends, long firstSend, long lastSend,
+                     int deliveryEvents, int pairs,
                      Map<String, Integer> unrelatedErrors, Map<Outcome, List<Item>> byClass, List<Fault> faults,
                      long[] sortedLatencies, long[] sendsPerSecond, long[] deliveriesPerSecond, long[] p99PerSecond,
                      long[] badPerSecond) {
@@ -142,6 +150,8 @@ public final class Analysis {
         this.durationMillis = durationMillis;
         this.runText = runText;
         this.sends = sends;
+        this.firstSend = firstSend;
+        this.lastSend = lastSend;
         this.deliveryEvents = deliveryEvents;
         this.pairs = pairs;
         this.unrelatedErrors = unrelatedErrors;
@@ -173,6 +183,8 @@ public final class Analysis {
         List<Event> deliveries = new ArrayList<>();
         List<Event> faultEvents = new ArrayList<>();
         int sends = 0;
+        long firstSend = -1;
+        long lastSend = -1;
         for (Event e : events) {
             duration = Math.max(duration, e.t());
             if (e.type() == null) {
@@ -182,6 +194,8 @@ public final class Analysis {
                 case "run" -> runText = runText == null ? e.text() : runText;
                 case "send" -> {
                     sends++;
+                    firstSend = firstSend < 0 ? e.t() : firstSend;
+                    lastSend = e.t();
                     Msg m = new Msg(e.client(), e.seq());
                     sendTime.putIfAbsent(m, e.t());
                     recipients.computeIfAbsent(m, k -> new LinkedHashSet<>())
@@ -298,7 +312,8 @@ public final class Analysis {
             return Collections.unmodifiableList(list);
         });
 
-        return new Analysis(windowMillis, duration, runText, sends, deliveries.size(), pairItems.size(),
+        return new Analysis(windowMillis, duration, runText, sends, firstSend, lastSend, deliveries.size(),
+                pairItems.size(),
                 Collections.unmodifiableMap(unrelatedErrors), Collections.unmodifiableMap(byClass),
                 List.copyOf(faults), sorted(latencies), sendsPerSecond, deliveriesPerSecond, p99PerSecond,
                 badPerSecond);
@@ -445,6 +460,16 @@ public final class Analysis {
     /** Send events (a resend of the same (client, seq) counts again). */
     public int sends() {
         return sends;
+    }
+
+    /** The first send's time; -1 if nothing was sent. */
+    public long firstSendMillis() {
+        return firstSend;
+    }
+
+    /** The last send's time: when the traffic stopped; -1 if nothing was sent. */
+    public long lastSendMillis() {
+        return lastSend;
     }
 
     /** Deliver events, foreign ones included. */

@@ -208,6 +208,28 @@ public final class Promise {
                         + "); the promise allows it " + (allowsAlways(o) ? "always" : "under: " + describe(o)));
             }
         }
+        if (analysis.sends() > 0) {
+            // A fault the traffic did not span tested nothing: the messages it would have hurt were never sent.
+            for (Analysis.Fault f : analysis.faults()) {
+                if (f.start() < analysis.firstSendMillis() || f.end() > analysis.lastSendMillis()) {
+                    reasons.add(f.name() + " " + (f.target() == null ? "" : f.target() + " ") + "ran from "
+                            + Analysis.seconds(f.start()) + " to " + Analysis.seconds(f.end())
+                            + (f.ended() ? "" : " (never ended)") + ", outside the traffic (sends from "
+                            + Analysis.seconds(analysis.firstSendMillis()) + " to "
+                            + Analysis.seconds(analysis.lastSendMillis()) + "): it was not tested");
+                }
+            }
+        }
+        int stray = analysis.unrelatedErrors().entrySet().stream().filter(e -> e.getKey().startsWith(Analysis.STRAY))
+                .mapToInt(Map.Entry::getValue).sum();
+        if (stray > 0) {
+            // With one message in flight a reply without one means the server answered something twice, or a reply
+            // was tied to the wrong message: a loss may be hiding behind a reply that belonged to another message.
+            reasons.add(stray + " replies came with no message in flight (" + analysis.unrelatedErrors().entrySet()
+                    .stream().filter(e -> e.getKey().startsWith(Analysis.STRAY))
+                    .map(e -> e.getKey() + " x" + e.getValue()).collect(Collectors.joining(", "))
+                    + "): replies cannot be tied to their messages, so the classes cannot be trusted");
+        }
         return new Verdict(reasons.isEmpty(), reasons, failures, notes);
     }
 

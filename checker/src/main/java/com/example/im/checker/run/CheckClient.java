@@ -1,5 +1,6 @@
 package com.example.im.checker.run;
 
+import com.example.im.checker.analysis.Analysis;
 import com.example.im.checker.history.Event;
 import com.example.im.checker.history.History;
 import com.example.im.checker.wire.ChatMessage;
@@ -28,6 +29,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Random;
+import java.util.SplittableRandom;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
@@ -78,9 +80,17 @@ final class CheckClient {
         this.directory = directory;
         this.group = group;
         this.history = history;
-        // Each client its own seed, drawn from the run's generator: seeds that differ only in a few low bits (say
-        // seed ^ uid.hashCode()) make java.util.Random's first draws alike, and every client picked the same node.
-        this.random = new Random(seed);
+        this.random = randomFor(seed, uid);
+    }
+
+    /**
+     * The client's own random numbers (which node it picks, its backoff), from the run's seed and its uid. The two are
+     * mixed first: {@code new Random(seed ^ uid.hashCode())} gives seeds that differ in their low bits only, and the
+     * first {@code nextInt(2)} of such Randoms is the same, so with two (or four) nodes every client picked the same
+     * node and no message crossed nodes.
+     */
+    static Random randomFor(long seed, String uid) {
+        return new Random(new SplittableRandom(seed * 31 + uid.hashCode()).nextLong());
     }
 
     void start() {
@@ -128,6 +138,9 @@ final class CheckClient {
             }
             history.add(Event.noReply(history.now(), uid, seq, "no reply in " + REPLY_TIMEOUT_MS + " ms"));
             awaiting = -1;
+            // Not idle until the next login: else the workload could send on the channel closed just below, and the
+            // message would be recorded as sent without ever being written.
+            loggedIn = false;
         }
         ch.close();
     }
@@ -236,7 +249,8 @@ final class CheckClient {
                                 List.copyOf(frame.getSendAck().getSentUidsList()),
                                 List.copyOf(frame.getSendAck().getOfflineUidsList())));
                     } else {
-                        history.add(Event.error(t, uid, null, "STRAY_ACK", "a SendAck with no message in flight"));
+                        history.add(Event.error(t, uid, null, Analysis.STRAY + "ACK",
+                                "a SendAck with no message in flight"));
                     }
                 }
                 case ERROR -> {
@@ -246,7 +260,11 @@ final class CheckClient {
                         answersSend = loggedIn && SEND_ERRORS.contains(code);
                     }
                     long seq = answersSend ? settle() : -1;
-                    history.add(Event.error(t, uid, seq >= 0 ? seq : null, code.name(), frame.getError().getText()));
+                    // A send's error with no message in flight answers nothing: recorded as stray, which fails the
+                    // verdict (the stop-and-wait tie between replies and messages no longer holds).
+                    history.add(Event.error(t, uid, seq >= 0 ? seq : null,
+                            answersSend && seq < 0 ? Analysis.STRAY + code.name() : code.name(),
+                            frame.getError().getText()));
                     boolean refusedLogin;
                     synchronized (CheckClient.this) {
                         refusedLogin = !loggedIn;

@@ -20,10 +20,15 @@ final class Cluster implements AutoCloseable {
     final List<Node> nodes = new ArrayList<>();
 
     Cluster(Stage stage, int count, Path dir) throws Exception {
-        zk = EmbeddedZooKeeper.start(-1);
-        redis = stage.usesRedis() ? EmbeddedRedis.start() : null;
-        redisPort = redis == null ? 0 : redis.port();
+        // Registered before anything starts: a checker stopped by Ctrl-C or a CI timeout while the nodes are still
+        // starting must not leave them (nor redis-server, in a session of its own) running.
+        Runtime.getRuntime().addShutdownHook(cleanup);
         try {
+            zk = EmbeddedZooKeeper.start(-1);
+            synchronized (this) {
+                redis = stage.usesRedis() ? EmbeddedRedis.start() : null;
+            }
+            redisPort = redis == null ? 0 : redis.port();
             int zkPort = Integer.parseInt(zk.connectString().substring(zk.connectString().lastIndexOf(':') + 1));
             for (int i = 1; i <= count; i++) {
                 String id = "n" + i;
@@ -31,10 +36,13 @@ final class Cluster implements AutoCloseable {
                 // A node of a stage without Redis gets a proxy anyway (to nowhere it will dial), to keep one shape.
                 FaultProxy redisProxy = FaultProxy.start(id + "-redis",
                         new InetSocketAddress("127.0.0.1", redis == null ? 1 : redisPort));
-                nodes.add(new Node(id, EmbeddedRedis.freePort(), stage, zkProxy, redisProxy,
-                        dir.resolve("node-" + id + ".log")));
+                Node node = new Node(id, EmbeddedRedis.freePort(), stage, zkProxy, redisProxy,
+                        dir.resolve("node-" + id + ".log"));
+                synchronized (this) {
+                    nodes.add(node);
+                }
             }
-            for (Node node : nodes) {
+            for (Node node : List.copyOf(nodes)) {
                 node.start();
             }
         } catch (Exception e) {
@@ -70,7 +78,11 @@ final class Cluster implements AutoCloseable {
         r.close();
     }
 
+    /** Refused once the cluster is closed: a fault still running at Ctrl-C must not start a Redis nobody stops. */
     synchronized void redisStart() {
+        if (closed.get()) {
+            throw new IllegalStateException("the cluster is closed: Redis is not started again");
+        }
         redis = EmbeddedRedis.startOn(redisPort);
     }
 
@@ -83,6 +95,7 @@ final class Cluster implements AutoCloseable {
     }
 
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+    private final Thread cleanup = new Thread(this::close, "checker-cleanup");
 
     /** Stops everything; a second call (the shutdown hook after a normal end) does nothing. */
     @Override
@@ -90,7 +103,18 @@ final class Cluster implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        for (Node node : nodes) {
+        if (Thread.currentThread() != cleanup) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(cleanup);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is running or about to: close() is idempotent
+            }
+        }
+        List<Node> all;
+        synchronized (this) {
+            all = List.copyOf(nodes);
+        }
+        for (Node node : all) {
             try {
                 node.close();
             } catch (Exception e) {
@@ -106,7 +130,9 @@ final class Cluster implements AutoCloseable {
             r.close();
         }
         try {
-            zk.close();
+            if (zk != null) {
+                zk.close();
+            }
         } catch (Exception e) {
             System.err.println("checker: stopping ZooKeeper: " + e);
         }

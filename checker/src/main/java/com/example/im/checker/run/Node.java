@@ -24,6 +24,7 @@ final class Node implements AutoCloseable {
     private final Stage stage;
     private final Path log;
     private Process process;
+    private boolean closed;
 
     Node(String id, int port, Stage stage, FaultProxy zkProxy, FaultProxy redisProxy, Path log) {
         this.id = id;
@@ -34,8 +35,11 @@ final class Node implements AutoCloseable {
         this.log = log;
     }
 
-    /** Starts the node and returns once it accepts connections (at most 30 s). */
-    synchronized void start() throws IOException, InterruptedException {
+    /**
+     * Starts the node and returns once it accepts connections (at most 30 s). Refused once the node is closed: a
+     * fault still running while the checker stops (Ctrl-C) must not start a JVM nobody will stop.
+     */
+    void start() throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m", "-XX:+UseSerialGC", "-cp", stage.classpath(), stage.mainClass(),
@@ -45,12 +49,23 @@ final class Node implements AutoCloseable {
             command.addAll(List.of("--redis", "redis://127.0.0.1:" + redisProxy.address().getPort()));
         }
         command.addAll(stage.flags());
-        process = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        Process started;
+        synchronized (this) {
+            if (closed) {
+                throw new IOException("node " + id + " is closed: not started again");
+            }
+            if (process != null && process.isAlive()) {
+                // Its port would answer for the new one, and the new one could not bind it.
+                throw new IOException("node " + id + " is still running (pid " + process.pid() + ")");
+            }
+            process = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+            started = process;
+        }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (!accepts()) {
-            if (!process.isAlive()) {
-                throw new IOException("node " + id + " exited with " + process.exitValue() + " while starting; see "
+            if (!started.isAlive()) {
+                throw new IOException("node " + id + " exited with " + started.exitValue() + " while starting; see "
                         + log);
             }
             if (System.nanoTime() > deadline) {
@@ -78,16 +93,18 @@ final class Node implements AutoCloseable {
     }
 
     /** kill -9: no shutdown hook, nothing cleaned up. */
-    void kill9() throws InterruptedException {
+    void kill9() throws IOException, InterruptedException {
         Process p;
         synchronized (this) {
             p = process;
         }
-        p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        if (!p.destroyForcibly().waitFor(10, TimeUnit.SECONDS)) {
+            throw new IOException("node " + id + " (pid " + p.pid() + ") did not exit within 10 s of SIGKILL");
+        }
     }
 
     /** SIGTERM: the node's shutdown hook runs (the graceful shutdown from stage 6 on). Returns false if it hung. */
-    boolean sigterm(long waitMillis) throws InterruptedException {
+    boolean sigterm(long waitMillis) throws IOException, InterruptedException {
         Process p;
         synchronized (this) {
             p = process;
@@ -96,7 +113,9 @@ final class Node implements AutoCloseable {
         if (p.waitFor(waitMillis, TimeUnit.MILLISECONDS)) {
             return true;
         }
-        p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        if (!p.destroyForcibly().waitFor(10, TimeUnit.SECONDS)) {
+            throw new IOException("node " + id + " (pid " + p.pid() + ") did not exit within 10 s of SIGKILL");
+        }
         return false;
     }
 
@@ -109,6 +128,7 @@ final class Node implements AutoCloseable {
     public void close() throws InterruptedException {
         Process p;
         synchronized (this) {
+            closed = true;
             p = process;
         }
         if (p != null && p.isAlive()) {

@@ -162,6 +162,41 @@ class PromiseTest {
     }
 
     @Test
+    void aFaultTheTrafficDidNotSpanWasNotTestedAndFails() {
+        Promise p = Promise.parse("lost-acked = any");
+        // run() sends from 0 s to 19 s; a redis-pause from 18.5 s to 23.5 s is mostly after the last send.
+        Verdict late = p.judge(Analysis.of(run(Event.fault(18_500, "redis-pause", "redis", "start", null),
+                Event.fault(23_500, "redis-pause", "redis", "end", null)), 1000));
+        assertThat(late.pass()).isFalse();
+        assertThat(late.reasons()).singleElement().asString()
+                .startsWith("redis-pause redis ran from 18.500 s to 23.500 s, outside the traffic")
+                .endsWith("it was not tested");
+
+        // A fault that never ended lasts until the end of the history: not spanned either.
+        Verdict unended = p.judge(Analysis.of(run(Event.fault(15_000, "pause", "n2", "start", null),
+                Event.deliver(25_000, "b", "a", 19, "m19")), 1000));
+        assertThat(unended.pass()).isFalse();
+        assertThat(unended.reasons()).anyMatch(r -> r.startsWith("pause n2") && r.contains("never ended"));
+
+        // The kill9 of run() (10 s to 12 s) is inside the traffic.
+        assertThat(p.judge(Analysis.of(run(), 1000)).pass()).isTrue();
+    }
+
+    @Test
+    void aReplyWithNoMessageInFlightFailsTheRun() {
+        Promise p = Promise.parse("lost-acked = any");
+        // A refused login's error answers no send and is harmless; a stray SendAck means replies and messages no
+        // longer line up.
+        assertThat(p.judge(Analysis.of(run(Event.error(3_000, "a", null, "UNAVAILABLE", "login refused")), 1000))
+                .pass()).isTrue();
+        Verdict stray = p.judge(Analysis.of(run(Event.error(3_000, "a", null, "STRAY_ACK", "no message in flight"),
+                Event.error(4_000, "a", null, "STRAY_OFFLINE", "no message in flight")), 1000));
+        assertThat(stray.pass()).isFalse();
+        assertThat(stray.reasons()).singleElement().asString()
+                .startsWith("2 replies came with no message in flight (STRAY_ACK x1, STRAY_OFFLINE x1)");
+    }
+
+    @Test
     void unknownFaultNamesAreAnError() {
         assertThatThrownBy(() -> Promise.parse("main = x\nlost-acked = kill9, kil9\n"))
                 .isInstanceOf(IllegalArgumentException.class)
