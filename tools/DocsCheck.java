@@ -130,7 +130,7 @@ public final class DocsCheck {
     /** The classes a promise file judges, in the order the table shows them, with what an unlisted one means. */
     private static final String[][] CLASSES = {
         {"lost-acked", "none"}, {"duplicated", "none"}, {"out-of-order", "none"}, {"rejected-delivered", "none"},
-        {"lost-unanswered", "none"}, {"foreign", "none"}};
+        {"lost-unanswered", "none"}, {"rejected", "any"}, {"foreign", "none"}};
 
     private static String promises(Path root, String arg) throws IOException {
         List<String> files = List.of(arg.split("\\s+"));

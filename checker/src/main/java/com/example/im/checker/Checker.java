@@ -113,7 +113,13 @@ public final class Checker {
             title = stageName + (flags.containsKey("jar") ? " (" + Path.of(flags.get("jar")).getFileName() + ")" : "")
                     + ", faults " + String.join(",", faults) + ", seed " + seed;
         }
-        long window = Long.parseLong(promise.getOrDefault("window-ms", "15000"));
+        long window;
+        try {
+            window = Long.parseLong(promise.getOrDefault("window-ms", "10000"));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("the promise of " + stageName + " has a window-ms that is not a number: "
+                    + promise.get("window-ms"));
+        }
         Analysis analysis = Analysis.of(events, window);
         Verdict verdict = promise.judge(analysis);
         Files.createDirectories(report);

@@ -22,7 +22,8 @@ import java.util.TreeSet;
 /**
  * What a history says happened: every (message, intended recipient) pair sorted into an {@link Outcome}, the
  * per-delivery checks (out-of-order, foreign), latency, a per-second time series, the faults with the time until
- * deliveries resumed, and for every item the faults it is attributed to.
+ * deliveries resumed, and for every item the fault it is attributed to (the last to begin before it was sent,
+ * among those whose window covers the send).
  *
  * <p>A message is identified by (sender client, seq). Its reply is the best one the sender got: an ack beats an
  * error, an error beats a noreply; a send without any reply (the run ended) counts as noreply.
@@ -292,14 +293,18 @@ public final class Analysis {
         List<Item> all = new ArrayList<>(pairItems);
         all.addAll(perDelivery);
         for (Item i : all) {
-            List<Fault> in = new ArrayList<>();
+            // The one fault the message was sent under: of those whose window covers the send, the one that began
+            // last. Windows overlap when faults come close together; blaming every covering fault would let one
+            // fault's allowance excuse what went wrong under the next (a loss during a pause passing because a kill -9
+            // had ended 5 s before).
+            Fault under = null;
             for (Fault f : faults) {
-                if (f.covers(i.time(), windowMillis)) {
-                    in.add(f);
+                if (f.covers(i.time(), windowMillis) && (under == null || f.start() >= under.start())) {
+                    under = f;
                 }
             }
             Item attributed = new Item(i.outcome(), i.sender(), i.seq(), i.recipient(), i.sendTime(), i.deliverTime(),
-                    i.deliveries(), in.isEmpty() ? List.of() : List.copyOf(in));
+                    i.deliveries(), under == null ? List.of() : List.of(under));
             byClass.get(i.outcome()).add(attributed);
             if (i.outcome().isBad()) {
                 badPerSecond[bucket(i.time())]++;

@@ -142,6 +142,10 @@ final class CheckClient {
             // message would be recorded as sent without ever being written.
             loggedIn = false;
         }
+        Handler handler = ch.pipeline().get(Handler.class);
+        if (handler != null) {
+            handler.why = "no reply in " + REPLY_TIMEOUT_MS + " ms: the client gave up on the connection";
+        }
         ch.close();
     }
 

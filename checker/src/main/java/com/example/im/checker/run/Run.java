@@ -43,6 +43,10 @@ public final class Run {
         }
     }
 
+    /** The end of a run: this long without a new event (and nothing in flight) means the stage has delivered all it
+     *  will. Long enough for a retried inbox entry (stages 5-6 retry every second) to arrive. */
+    static final long QUIET_SECONDS = 5;
+
     private Run() {
     }
 
@@ -146,7 +150,10 @@ public final class Run {
         }
     }
 
-    /** Waits for every reply and for deliveries to stop arriving (3 s of quiet), bounded by --settle-seconds. */
+    /**
+     * Waits for every reply and for deliveries to stop arriving ({@link #QUIET_SECONDS} s of quiet), bounded by
+     * --settle-seconds.
+     */
     private static void settle(Settings s, History history, List<CheckClient> clients) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(s.settleSeconds());
         int size = history.size();
@@ -159,7 +166,7 @@ public final class Run {
                 quietSince = System.nanoTime();
             }
             boolean inFlight = clients.stream().anyMatch(CheckClient::inFlight);
-            if (!inFlight && System.nanoTime() - quietSince > TimeUnit.SECONDS.toNanos(3)) {
+            if (!inFlight && System.nanoTime() - quietSince > TimeUnit.SECONDS.toNanos(QUIET_SECONDS)) {
                 return;
             }
         }

@@ -115,6 +115,23 @@ class PromiseTest {
     }
 
     @Test
+    void aMessageIsPutDownToTheLastFaultBeforeItNotToAnEarlierOneWhoseWindowOverlaps() {
+        // kill9 from 10 s to 12 s (window 4 s: until 16 s), then a pause from 14 s to 15 s. A loss sent at 14.5 s is
+        // the pause's, and a promise that allows it under kill9 only must fail, though kill9's window covers it too.
+        Event[] pauseAndLoss = {Event.fault(14_000, "pause", "n2", "start", null),
+                Event.fault(15_000, "pause", "n2", "end", null), lostAcked(14_500, 1)[0], lostAcked(14_500, 1)[1]};
+        Analysis a = Analysis.of(run(pauseAndLoss), 4000);
+        assertThat(a.items(Outcome.LOST_ACKED)).singleElement()
+                .satisfies(i -> assertThat(i.faultNames()).containsExactly("pause"));
+        assertThat(Promise.parse("lost-acked = kill9").judge(a).pass()).isFalse();
+        assertThat(Promise.parse("lost-acked = pause").judge(a).pass()).isTrue();
+        // Sent at 11 s, before the pause began (less its 1 s lead): still kill9's.
+        Analysis early = Analysis.of(run(Event.fault(14_000, "pause", "n2", "start", null),
+                Event.fault(15_000, "pause", "n2", "end", null), lostAcked(11_000, 1)[0], lostAcked(11_000, 1)[1]), 4000);
+        assertThat(Promise.parse("lost-acked = kill9").judge(early).pass()).isTrue();
+    }
+
+    @Test
     void anyAllowsEvenInSteadyStateAndNoneNever() {
         Event[] dup = {Event.send(3_000, "c", 1, List.of("d")), Event.ack(3_001, "c", 1, "x", List.of("d"), List.of()),
                 Event.deliver(3_005, "d", "c", 1, "x"), Event.deliver(3_006, "d", "c", 1, "x")};
