@@ -105,10 +105,11 @@ public final class ChatServerHandler extends SimpleChannelInboundHandler<String>
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof TooLongFrameException) {
-            // The framing is broken: we cannot tell where the next command starts. Say why, then hang up.
+            // The framing is broken: we cannot tell where the next command starts. Say why, then hang up (without a
+            // reset that could wipe the error before the client reads it: LingeringClose).
             log.info("closing {}: line longer than {} bytes", ctx.channel().remoteAddress(), maxLineLength);
-            ctx.writeAndFlush(Replies.error(ErrorCode.TOO_LONG, "line longer than " + maxLineLength
-                    + " bytes; closing the connection")).addListener(ChannelFutureListener.CLOSE);
+            LingeringClose.after(ctx, Replies.error(ErrorCode.TOO_LONG, "line longer than " + maxLineLength
+                    + " bytes; closing the connection"));
         } else if (cause instanceof IOException) {
             // Connection reset by the peer and the like: routine on the internet, not worth a stack trace.
             log.debug("I/O error on {}: {}", ctx.channel().remoteAddress(), cause.toString());

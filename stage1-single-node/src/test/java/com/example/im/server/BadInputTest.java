@@ -48,6 +48,20 @@ class BadInputTest {
     }
 
     @Test
+    void theErrorReachesAClientThatKeepsSendingAfterAnOverlongLine() {
+        // 16 MiB without a newline, all written before the client reads. Had the server simply closed with those bytes
+        // unread, its kernel would answer with a reset, which can wipe the error from the client's buffer before the
+        // client reads it (the write then fails with "Broken pipe").
+        try (RawSocketClient mallory = loggedIn("mallory-flood")) {
+            mallory.write(new byte[16 * 1024 * 1024]);
+            await().until(() -> server.sessions().find("mallory-flood") == null);
+            assertThat(mallory.readLine()).startsWith("ERR too-long line longer than");
+            assertThat(mallory.awaitServerClose()).isTrue();
+        }
+        assertBystandersStillChat("flood");
+    }
+
+    @Test
     void binaryGarbageIsRefusedAsNotText() {
         byte[] garbage = new byte[200];
         new Random(42).nextBytes(garbage);

@@ -198,12 +198,12 @@ public final class ChatServerHandler extends SimpleChannelInboundHandler<Envelop
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof TooLongFrameException || cause instanceof CorruptedFrameException) {
-            // The framing is broken: we cannot tell where the next frame starts. Say why, then hang up.
+            // The framing is broken: we cannot tell where the next frame starts. Say why, then hang up (without a
+            // reset that could wipe the error before the client reads it: LingeringClose).
             ErrorCode code = cause instanceof TooLongFrameException
                     ? ErrorCode.FRAME_TOO_LARGE : ErrorCode.CORRUPTED_FRAME;
             log.info("closing {}: {}", ctx.channel().remoteAddress(), cause.getMessage());
-            ctx.writeAndFlush(Replies.error(code, cause.getMessage() + "; closing the connection"))
-                    .addListener(ChannelFutureListener.CLOSE);
+            LingeringClose.after(ctx, Replies.error(code, cause.getMessage() + "; closing the connection"));
         } else if (cause instanceof DecoderException && cause.getCause() instanceof InvalidProtocolBufferException) {
             // The frame had a sound length but is not protobuf. The next frame is still findable: stay open.
             ctx.writeAndFlush(Replies.error(ErrorCode.MALFORMED_FRAME, "the frame is not a valid Envelope"));

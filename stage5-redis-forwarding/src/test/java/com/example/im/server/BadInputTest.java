@@ -85,6 +85,23 @@ class BadInputTest {
     }
 
     @Test
+    void theErrorFrameReachesAClientThatKeepsSendingAfterBreakingTheFraming() {
+        // A prefix over the maximum, then 16 MiB the server will never decode, all written before the client reads:
+        // Had the server simply closed with those bytes unread, its kernel would answer with a reset, which can wipe
+        // the error frame from the client's buffer before the client reads it (seen in CI as "Broken pipe").
+        byte[] prefix = ProtobufChatDriver.varint32(Integer.MAX_VALUE);
+        byte[] flood = new byte[prefix.length + 16 * 1024 * 1024];
+        System.arraycopy(prefix, 0, flood, 0, prefix.length);
+        try (RawSocketClient mallory = loggedIn("mallory-flood")) {
+            mallory.write(flood);
+            assertSessionGone("mallory-flood");
+            assertThat(errorCode(WireFrames.read(mallory))).isEqualTo(ErrorCode.FRAME_TOO_LARGE);
+            assertThat(mallory.awaitServerClose()).isTrue();
+        }
+        assertBystandersStillChat("flood");
+    }
+
+    @Test
     void aFrameThatIsNotProtobufGetsMalformedFrameAndTheConnectionStaysUsable() {
         try (RawSocketClient mallory = loggedIn("mallory-proto")) {
             // A sound length prefix, then bytes that are not a protobuf message (an unterminated varint field).
