@@ -265,7 +265,8 @@ public final class Bench {
          * means the load generator, not the server, is the busier side of the shared cores.
          */
         private void loadCpuRow(String what, Result run) {
-            table.ratio(what + ": load generator CPU per message, ns (base: the server's)",
+            table.ratio(what + ": load generator CPU per " + (what.startsWith("5.") ? "delivery" : "message")
+                            + ", ns (base: the server's)",
                     run.loadCpuNanosPerMessage(), run.serverCpuNanosPerMessage(), "%.0f", "< 1");
         }
 
