@@ -29,7 +29,8 @@ public final class Bench {
     static final String USAGE = """
             usage: java -jar bench/target/benchmarks.jar SCENARIO [flags]
               scenarios:
-                echo        1. raw Netty echo: the ceiling of this machine for a relay
+                echo        1. raw Netty echo, one flush per read: the ceiling of this machine for a relay
+                               (1b: the same echo flushing every frame, to show what flushing costs)
                 same-node   2. N sender/receiver pairs on one stage 6 node (baseline: echo)
                 cross-node  3. every pair split across two nodes, through Redis (baseline: same-node)
                 naive       4. the same cross-node load through the article's LPUSH/BRPOP forwarder (vs cross-node)
@@ -218,8 +219,15 @@ public final class Bench {
             switch (name) {
                 case "echo" -> {
                     Result e = echo();
+                    Result f = echoFlushEachFrame();
                     table.ratio("1. echo ceiling, msgs/s (" + pairs() + " pairs)", e.msgsPerSecond(), Double.NaN,
                             "%.0f", "(the ceiling)");
+                    loadCpuRow("1. echo", e);
+                    table.ratio("1b. echo, one flush per frame, msgs/s (base: echo)", f.msgsPerSecond(),
+                            e.msgsPerSecond(), "%.0f", "-");
+                    table.ratio("1b. server CPU per message, ns: one flush per frame (base: echo)",
+                            f.serverCpuNanosPerMessage(), e.serverCpuNanosPerMessage(), "%.0f", "-");
+                    loadCpuRow("1b. one flush per frame", f);
                 }
                 case "same-node" -> {
                     Result e = echo();
@@ -228,6 +236,7 @@ public final class Bench {
                             "%.0f", ">= 0.5");
                     table.ratio("2. server CPU per message, ns: same-node (base: echo)", s.serverCpuNanosPerMessage(),
                             e.serverCpuNanosPerMessage(), "%.0f", "-");
+                    loadCpuRow("2. same-node", s);
                     latencyRows("2. same-node", s, "echo", e);
                 }
                 case "cross-node" -> {
@@ -249,6 +258,16 @@ public final class Bench {
                 case "jmh" -> JmhReport.run(this, table);
                 default -> throw new IllegalArgumentException(name);
             }
+        }
+
+        /**
+         * The load generator's CPU per message in {@code run} next to the server's in the same run: a ratio above 1
+         * means the load generator, not the server, is the busier side of the shared cores.
+         */
+        private void loadCpuRow(String what, Result run) {
+            table.ratio(what + ": load generator CPU per " + (what.startsWith("5.") ? "delivery" : "message")
+                            + ", ns (base: the server's)",
+                    run.loadCpuNanosPerMessage(), run.serverCpuNanosPerMessage(), "%.0f", "< 1");
         }
 
         private void latencyRows(String what, Result value, String baseName, Result base) {
@@ -276,7 +295,11 @@ public final class Bench {
          * each its own loop, since the echo comes back on the connection that sent it.
          */
         private Result onEcho(Function<List<Pair>, Result> run) {
-            try (EchoServer server = new EchoServer()) {
+            return onEcho(false, run);
+        }
+
+        private Result onEcho(boolean flushEachFrame, Function<List<Pair>, Result> run) {
+            try (EchoServer server = new EchoServer(flushEachFrame)) {
                 List<Conn> conns = connect(server.address(), 2 * pairs(), "e", false);
                 try {
                     return run.apply(conns.stream().map(c -> new Pair(c, c)).toList());
@@ -309,6 +332,12 @@ public final class Bench {
                         warmup(), seconds()));
             }
             return echo;
+        }
+
+        /** Row 1b: the same echo flushing every frame (as the stages do), same load. */
+        Result echoFlushEachFrame() {
+            return onEcho(true, loops -> Relay.closedLoop("echo, one flush per frame", ECHO_THREADS, loops,
+                    echoWindow(), size(), warmup(), seconds()));
         }
 
         Result sameNode() throws InterruptedException {
@@ -422,6 +451,8 @@ public final class Bench {
                         list.msgsPerSecond(), perMember.msgsPerSecond(), "%.0f", ">= 3");
                 table.ratio("5. server CPU per delivery, ns: 方式一 (base: 方式二)",
                         perMember.serverCpuNanosPerMessage(), list.serverCpuNanosPerMessage(), "%.0f", "-");
+                loadCpuRow("5. 方式一", perMember);
+                loadCpuRow("5. 方式二", list);
             }
         }
 

@@ -76,10 +76,10 @@ final class GroupFanout {
         List<String> to = group.memberUids();
         meter.sent.add(to.size());
         if (oneFrame) {
-            group.sender().send(Load.group(to, stamp, size));
+            group.sender().sendBatched(Load.group(to, stamp, size));
         } else {
             for (String uid : to) {
-                group.sender().send(Load.chat(uid, stamp, size));
+                group.sender().sendBatched(Load.chat(uid, stamp, size)); // 方式一's frames: one flush for all
             }
         }
     }

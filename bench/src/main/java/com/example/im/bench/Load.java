@@ -21,9 +21,12 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /**
@@ -42,14 +45,54 @@ final class Load implements AutoCloseable {
         volatile Channel channel;
         private final boolean login;
 
+        /** Frames {@link #sendBatched} queued from other threads, for this connection's event loop to write. */
+        private final Queue<Envelope> outbox = new ConcurrentLinkedQueue<>();
+        /** A {@link #drain} is queued on the event loop and has not started yet. */
+        private final AtomicBoolean drainQueued = new AtomicBoolean();
+        private final Runnable drain = this::drain;
+
         Conn(String uid, boolean login) {
             this.uid = uid;
             this.login = login;
         }
 
-        /** Writes and flushes one frame (the flush policy of every scenario: one flush per frame, like a chat app). */
+        /**
+         * Writes and flushes one frame: one flush, and so one socket write, per frame. For senders with nothing else
+         * to send in the same instant (the open loop's pacer, heart-beats).
+         */
         void send(Envelope frame) {
             channel.writeAndFlush(frame, channel.voidPromise());
+        }
+
+        /**
+         * Writes one frame and flushes it together with every other frame sent to this connection in the same
+         * event-loop tick: several frames, one flush (what a strong client does; the closed loops send from the
+         * deliveries of a whole read batch). On the connection's event loop the frame is written at once; from any
+         * other thread it is queued and the event loop writes the queue. Either way one {@link #drain} per tick is
+         * queued on the event loop, behind the reads of that tick, and it flushes; nothing written is left
+         * unflushed (a lost flush would look like a stalled server).
+         */
+        void sendBatched(Envelope frame) {
+            Channel ch = channel;
+            if (ch.eventLoop().inEventLoop()) {
+                ch.write(frame, ch.voidPromise());
+            } else {
+                outbox.add(frame);
+            }
+            // A frame written or queued before a drain clears the flag is flushed by that drain; after it, the CAS
+            // succeeds and queues the next drain.
+            if (drainQueued.compareAndSet(false, true)) {
+                ch.eventLoop().execute(drain);
+            }
+        }
+
+        private void drain() {
+            drainQueued.set(false);
+            Channel ch = channel;
+            for (Envelope frame; (frame = outbox.poll()) != null; ) {
+                ch.write(frame, ch.voidPromise());
+            }
+            ch.flush();
         }
 
         void close() {
@@ -59,6 +102,12 @@ final class Load implements AutoCloseable {
             }
         }
     }
+
+    /**
+     * The name prefix of the load generator's threads in this JVM (its event loops, "bench-load-*", and the open
+     * loop's pacer, "bench-pacer"): their CPU time per message is reported next to the server's.
+     */
+    static final String THREADS = "bench-";
 
     private final EventLoopGroup group;
 

@@ -18,9 +18,12 @@ import org.HdrHistogram.Recorder;
  */
 final class Meter {
 
-    /** What a run measured: delivered messages per second over the measured window, and their latency (ns). */
+    /**
+     * What a run measured: delivered messages per second over the measured window, their latency (ns), and the CPU
+     * time per delivered message of the server's threads and of the load generator's ({@link Load#THREADS}).
+     */
     record Result(String label, double msgsPerSecond, Histogram latency, long sent, long delivered,
-                  double serverCpuNanosPerMessage) {
+                  double serverCpuNanosPerMessage, double loadCpuNanosPerMessage) {
         double p(double percentile) {
             return latency.getValueAtPercentile(percentile);
         }
@@ -68,18 +71,21 @@ final class Meter {
     /**
      * Lets the load run {@code warmupSeconds}, measures {@code seconds}, then drains and checks; prints one line.
      * {@code serverThreads}: the name prefix of the server's threads in this JVM, whose CPU time per delivered
-     * message is reported too (the load generator shares the machine; this is the server's own cost).
+     * message is reported too (the load generator shares the machine; this is the server's own cost), and next to
+     * it the load generator's, so a reader sees which side is the bottleneck.
      */
     Result measure(String label, double warmupSeconds, double seconds, String serverThreads) {
         sleep(warmupSeconds);
         recorder.reset();
         long from = delivered.sum();
         long cpu0 = cpuNanos(serverThreads);
+        long loadCpu0 = cpuNanos(Load.THREADS);
         long t0 = System.nanoTime();
         sleep(seconds);
         long count = delivered.sum() - from;
         double elapsed = (System.nanoTime() - t0) / 1e9;
         double cpuPerMessage = (double) (cpuNanos(serverThreads) - cpu0) / Math.max(1, count);
+        double loadCpuPerMessage = (double) (cpuNanos(Load.THREADS) - loadCpu0) / Math.max(1, count);
         Histogram latency = recorder.getIntervalHistogram();
         sending = false;
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(drainSeconds);
@@ -93,11 +99,12 @@ final class Meter {
             throw new IllegalStateException(label + ": sent " + sent.sum() + " messages, delivered "
                     + delivered.sum() + " within " + drainSeconds + " s after the run");
         }
-        Result result = new Result(label, count / elapsed, latency, sent.sum(), delivered.sum(), cpuPerMessage);
+        Result result = new Result(label, count / elapsed, latency, sent.sum(), delivered.sum(), cpuPerMessage,
+                loadCpuPerMessage);
         System.out.printf(Locale.ROOT, "  %-30s %10.0f msgs/s  p50 %8.1f us  p99 %8.1f us  p999 %8.1f us"
-                        + "  server CPU %6.0f ns/msg  (sent %d, delivered %d)%n", label, result.msgsPerSecond(),
-                result.p(50) / 1e3, result.p(99) / 1e3, result.p(99.9) / 1e3, cpuPerMessage, result.sent(),
-                result.delivered());
+                        + "  CPU ns/msg: server %6.0f, load %6.0f  (sent %d, delivered %d)%n", label,
+                result.msgsPerSecond(), result.p(50) / 1e3, result.p(99) / 1e3, result.p(99.9) / 1e3, cpuPerMessage,
+                loadCpuPerMessage, result.sent(), result.delivered());
         return result;
     }
 

@@ -37,6 +37,35 @@ class RelayTest {
         assertThat(result.msgsPerSecond()).isPositive();
         assertThat(result.latency().getTotalCount()).isPositive();
         assertThat(result.serverCpuNanosPerMessage()).isPositive();
+        assertThat(result.loadCpuNanosPerMessage()).isPositive();
+    }
+
+    @Test
+    void theEchoThatFlushesEveryFrameDeliversEverythingToo() {
+        try (EchoServer flushing = new EchoServer(true)) {
+            List<Pair> loops = load.connect(flushing.address(), null, List.of("f", "g"), false, 4).stream()
+                    .map(c -> new Pair(c, c)).toList();
+
+            Result result = Relay.closedLoop("echo, one flush per frame", Bench.ECHO_THREADS, loops, 4, 32, 0, 0.3);
+
+            assertThat(result.sent()).isPositive().isEqualTo(result.delivered());
+        }
+    }
+
+    @Test
+    void batchedSendsFromAnyThreadAreAllFlushed() throws Exception {
+        Conn conn = connect("h").get(0);
+        java.util.concurrent.CountDownLatch echoed = new java.util.concurrent.CountDownLatch(2_000);
+        conn.onFrame = frame -> echoed.countDown();
+
+        for (int i = 0; i < 1_000; i++) {
+            conn.sendBatched(Load.chat("h", i, 32)); // from this thread: queued for the event loop
+            long stamp = i;
+            conn.channel.eventLoop().execute(() -> conn.sendBatched(Load.chat("h", stamp, 32))); // on it
+        }
+
+        assertThat(echoed.await(10, java.util.concurrent.TimeUnit.SECONDS))
+                .as("every frame flushed and echoed; left: %d", echoed.getCount()).isTrue();
     }
 
     @Test
