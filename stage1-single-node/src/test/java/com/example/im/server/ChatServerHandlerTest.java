@@ -35,6 +35,9 @@ class ChatServerHandlerTest {
 
     /** The next line the server wrote to {@code ch}, or null. */
     private static String reply(EmbeddedChannel ch) {
+        // The pipeline consolidates flushes: one outside a read (to another connection, from a timer) runs as a
+        // task on the event loop, and an EmbeddedChannel runs its tasks only when asked.
+        ch.runPendingTasks();
         ByteBuf out = ch.readOutbound();
         if (out == null) {
             return null;

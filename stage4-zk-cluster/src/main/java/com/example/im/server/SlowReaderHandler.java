@@ -26,8 +26,9 @@ import org.slf4j.LoggerFactory;
  * What was still waiting is dropped with the connection: this node promises nothing beyond "handed to the socket"
  * on the last hop, and a client that does not read would not have seen those messages anyway.
  *
- * <p>It sits first in the pipeline, nearest the socket, so writes reach it already encoded (their size is known)
- * and writability changes reach it first. One instance per connection.
+ * <p>It sits nearest the socket but for the flush consolidation handler (which holds back flushes, not writes), so
+ * writes reach it already encoded (their size is known) and writability changes reach it early. One instance per
+ * connection.
  */
 public final class SlowReaderHandler extends ChannelDuplexHandler {
 

@@ -37,9 +37,9 @@ public final class LoginDeadlineHandler extends ChannelDuplexHandler {
         // Added by the initializer of an accepted connection, so the clock starts when the connection does.
         deadline = ctx.executor().schedule(() -> {
             log.info("closing {}: no login within {} ms", ctx.channel().remoteAddress(), loginTimeoutMillis);
-            // On the event loop, writeAndFlush hands the frame to the socket at once if it has room, and a close
-            // right after it sends the FIN behind the frame. Waiting for the write to complete instead could wait
-            // for ever on a client that does not read.
+            // The close right after the write first flushes it (the flush handler flushes before any close): the
+            // frame goes to the socket if it has room, and the FIN behind it. Waiting for the write to complete
+            // instead could wait for ever on a client that does not read.
             ctx.writeAndFlush(Replies.error(ErrorCode.NOT_LOGGED_IN,
                     "no login within " + loginTimeoutMillis + " ms; closing the connection"));
             ctx.close();

@@ -51,6 +51,9 @@ class ChatServerHandlerTest {
 
     /** The next envelope the server wrote to {@code ch} (decoded from the wire bytes), or null. */
     private static Envelope reply(EmbeddedChannel ch) {
+        // The pipeline consolidates flushes: one outside a read (to another connection, from a timer) runs as a
+        // task on the event loop, and an EmbeddedChannel runs its tasks only when asked.
+        ch.runPendingTasks();
         ByteBuf out = ch.readOutbound();
         if (out == null) {
             return null;

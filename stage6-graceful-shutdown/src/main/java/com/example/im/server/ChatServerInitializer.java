@@ -9,6 +9,7 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.protobuf.ProtobufDecoder;
 import io.netty.handler.codec.protobuf.ProtobufEncoder;
 import io.netty.handler.codec.protobuf.ProtobufVarint32LengthFieldPrepender;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -41,8 +42,17 @@ public final class ChatServerInitializer extends ChannelInitializer<Channel> {
     @Override
     protected void initChannel(Channel ch) {
         ChannelPipeline p = ch.pipeline();
-        // First, nearest the socket: it sees every write already encoded (its size known) and bounds what a peer
-        // that does not read can make this node hold (docs/03-heartbeat.md, "Two more bounds").
+        // First of all, nearest the socket: flush consolidation (docs/01-single-node.md, "The pipeline"). Every
+        // reply is written with writeAndFlush, and each flush is a write system call. While the connection is
+        // reading, this handler holds the flushes back and does one when the read batch ends (channelReadComplete),
+        // or after 256 held-back flushes: a client that sent 30 frames gets its 30 replies in one syscall, not 30.
+        // A flush outside a read (say, of a message another connection sent) runs as a task later in the same
+        // event-loop turn, so every write to this connection in that turn shares it. A close flushes first, so
+        // "write, then close" still delivers the frame.
+        p.addLast("flush", new FlushConsolidationHandler(256, true));
+        // Next to the socket but for the flush handler (which only holds back flushes): it sees every write already
+        // encoded (its size known) and bounds what a peer that does not read can make this node hold
+        // (docs/03-heartbeat.md, "Two more bounds").
         p.addLast("slow-reader", new SlowReaderHandler(config.maxPendingBytes(), config.unwritableTimeoutMillis()));
         // Inbound: bytes -> one frame per varint32 length prefix (at most maxFrameLength bytes) -> Envelope.
         p.addLast("framer", new Varint32FrameDecoder(config.maxFrameLength()));
