@@ -5,12 +5,14 @@ import com.example.im.protocol.Delivery;
 import com.example.im.protocol.InboxEntry;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Executor;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -49,7 +51,8 @@ public final class Forwarder implements AutoCloseable {
     private sealed interface Request {
     }
 
-    private record Route(ChatMessage message, List<String> uids, Consumer<Outcome> done) implements Request {
+    private record Route(ChatMessage message, List<String> uids, Executor executor, Consumer<Outcome> done)
+            implements Request {
     }
 
     private record Push(String nodeId, InboxEntry entry) implements Request {
@@ -94,17 +97,25 @@ public final class Forwarder implements AutoCloseable {
 
     // tag::bounded[]
     /**
-     * Routes {@code message} to {@code uids} (none of them on this node); {@code done} runs on the forwarder thread,
-     * or at once on the caller's thread, with a failure, when the queue is full.
+     * Routes {@code message} to {@code uids} (none of them on this node); {@code done} runs on {@code executor} (the
+     * sender's event loop), with a failure at once when the queue is full. The outcomes of one batch that go to the
+     * same executor are handed over as one task: one wake-up of an event loop per batch, not one per message.
      */
-    public void route(ChatMessage message, List<String> uids, Consumer<Outcome> done) {
-        Route route = new Route(message, List.copyOf(uids), done);
+    public void route(ChatMessage message, List<String> uids, Executor executor, Consumer<Outcome> done) {
+        Route route = new Route(message, List.copyOf(uids), executor, done);
         if (!queue.offer(route)) {
             // Redis is not keeping up (stalled, or every call waits out the client timeout). Say so now: the
             // sender learns it in microseconds instead of after the whole backlog timed out, and memory stays put.
-            complete(route, new Outcome(Set.of(), Set.of(),
+            Completions completions = new Completions();
+            completions.add(route, new Outcome(Set.of(), Set.of(),
                     new RejectedExecutionException("forwarder queue full (" + capacity + " requests waiting)")));
+            completions.run();
         }
+    }
+
+    /** The same, with {@code done} run on the forwarder thread (or the caller's, when the queue is full). */
+    public void route(ChatMessage message, List<String> uids, Consumer<Outcome> done) {
+        route(message, uids, Runnable::run, done);
     }
 
     /**
@@ -194,6 +205,7 @@ public final class Forwarder implements AutoCloseable {
         }
 
         // Only the users whose XADD Redis accepted count as queued.
+        Completions completions = new Completions();
         int refused = 0;
         JedisException firstError = null;
         for (Written w : written) {
@@ -210,12 +222,13 @@ public final class Forwarder implements AutoCloseable {
                 }
             }
             if (w.request() instanceof Route route) {
-                complete(route, new Outcome(queued, w.offline(), error));
+                completions.add(route, new Outcome(queued, w.offline(), error));
             } else if (error != null) {
                 Push push = (Push) w.request();
                 log.warn("{} for node {} not queued: {}", describe(push.entry()), push.nodeId(), error.getMessage());
             }
         }
+        completions.run();
         if (firstError != null) {
             warn("Redis refused {} of the inbox writes for {} request(s): {}", refused, batch.size(),
                     firstError.getMessage());
@@ -223,11 +236,35 @@ public final class Forwarder implements AutoCloseable {
     }
     // end::forward[]
 
-    private static void complete(Route route, Outcome outcome) {
-        try {
-            route.done().accept(outcome);
-        } catch (RuntimeException e) {
-            log.warn("a routing callback failed", e);
+    /**
+     * The outcomes of a batch, grouped by the executor their callbacks run on; {@link #run} hands each executor all
+     * of its callbacks in one task.
+     */
+    private static final class Completions {
+        private final Map<Executor, List<Runnable>> byExecutor = new IdentityHashMap<>();
+
+        void add(Route route, Outcome outcome) {
+            byExecutor.computeIfAbsent(route.executor(), e -> new ArrayList<>())
+                    .add(() -> route.done().accept(outcome));
+        }
+
+        void run() {
+            byExecutor.forEach((executor, callbacks) -> {
+                try {
+                    executor.execute(() -> callbacks.forEach(Completions::runOne));
+                } catch (RejectedExecutionException e) {
+                    // The event loop is shutting down: its connections are closing, nobody waits for these answers.
+                    log.debug("{} routing outcome(s) not delivered: {}", callbacks.size(), e.toString());
+                }
+            });
+        }
+
+        private static void runOne(Runnable callback) {
+            try {
+                callback.run();
+            } catch (RuntimeException e) {
+                log.warn("a routing callback failed", e);
+            }
         }
     }
 
@@ -254,13 +291,15 @@ public final class Forwarder implements AutoCloseable {
 
     private void fail(List<Request> batch, RuntimeException e) {
         warn("Redis failed {} forward request(s): {}", batch.size(), e.toString());
+        Completions completions = new Completions();
         for (Request request : batch) {
             if (request instanceof Route route) {
-                complete(route, new Outcome(Set.of(), Set.of(), e));
+                completions.add(route, new Outcome(Set.of(), Set.of(), e));
             } else if (request instanceof Push push) {
                 log.warn("{} for node {} not queued: {}", describe(push.entry()), push.nodeId(), e.toString());
             }
         }
+        completions.run();
     }
 
     /** One line per outage, not one per batch: at most one warning every 5 s, the rest at debug level. */

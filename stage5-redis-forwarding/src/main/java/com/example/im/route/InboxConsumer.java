@@ -4,8 +4,8 @@ import com.example.im.protocol.Delivery;
 import com.example.im.protocol.InboxEntry;
 import com.example.im.protocol.Kick;
 import com.example.im.protocol.Replies;
-import com.example.im.server.Fanout;
 import com.example.im.server.SessionMap;
+import com.example.im.server.WriteBatch;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -197,6 +197,7 @@ public final class InboxConsumer implements AutoCloseable {
         }
         List<StreamEntryID> done = new ArrayList<>();
         List<Written> written = new ArrayList<>();
+        WriteBatch batch = new WriteBatch();
         for (StreamEntryBinary raw : entries) {
             InboxEntry entry;
             try {
@@ -207,14 +208,17 @@ public final class InboxConsumer implements AutoCloseable {
                 continue;
             }
             if (entry.hasKick()) {
+                batch.submit(); // the messages before a kick are written before it
                 kick(entry.getKick());
                 done.add(raw.getID());
             } else {
                 Map<String, ChannelFuture> writes = new HashMap<>();
-                List<String> missing = deliverLocally(entry.getDelivery(), writes);
+                List<String> missing = deliverLocally(entry.getDelivery(), writes, batch);
                 written.add(new Written(raw.getID(), entry, missing, writes));
             }
         }
+        // One task per event loop for all of the batch's writes, one flush per connection (WriteBatch).
+        batch.submit();
         // Acknowledged only once the writes have reached the sockets: a node killed between "write queued" and
         // "written" would otherwise have acknowledged a message that only its own memory held.
         List<Unresolved> unresolved = settle(written, done);
@@ -226,8 +230,11 @@ public final class InboxConsumer implements AutoCloseable {
         }
     }
 
-    /** Writes the message to every recipient connected here, recording each write; returns those who are not. */
-    private List<String> deliverLocally(Delivery delivery, Map<String, ChannelFuture> writes) {
+    /**
+     * Adds the message to {@code batch} for every recipient connected here, recording each write; returns those who
+     * are not.
+     */
+    private List<String> deliverLocally(Delivery delivery, Map<String, ChannelFuture> writes, WriteBatch batch) {
         List<Channel> targets = new ArrayList<>();
         List<String> found = new ArrayList<>();
         List<String> missing = new ArrayList<>();
@@ -240,11 +247,9 @@ public final class InboxConsumer implements AutoCloseable {
                 missing.add(uid);
             }
         }
-        if (!targets.isEmpty()) {
-            List<ChannelFuture> futures = Fanout.write(targets, Replies.message(delivery.getMessage()));
-            for (int i = 0; i < found.size(); i++) {
-                writes.put(found.get(i), futures.get(i));
-            }
+        List<ChannelFuture> futures = batch.add(targets, Replies.message(delivery.getMessage()));
+        for (int i = 0; i < found.size(); i++) {
+            writes.put(found.get(i), futures.get(i));
         }
         return missing;
     }

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -146,9 +147,12 @@ public final class RedisRouting implements AutoCloseable {
     }
     // end::login[]
 
-    /** Sends {@code message} to {@code uids}, none of whom is on this node; see {@link Forwarder#route}. */
-    public void route(ChatMessage message, List<String> uids, Consumer<Forwarder.Outcome> done) {
-        forwarder.route(message, uids, done);
+    /**
+     * Sends {@code message} to {@code uids}, none of whom is on this node; {@code done} runs on {@code executor}. See
+     * {@link Forwarder#route}.
+     */
+    public void route(ChatMessage message, List<String> uids, Executor executor, Consumer<Forwarder.Outcome> done) {
+        forwarder.route(message, uids, executor, done);
     }
 
     // tag::renew[]

@@ -1,6 +1,5 @@
 package com.example.im.route;
 
-import com.example.im.protocol.Delivery;
 import com.example.im.protocol.InboxEntry;
 import com.example.im.protocol.Kick;
 import com.example.im.protocol.Replies;
@@ -343,6 +342,7 @@ public final class InboxConsumer implements AutoCloseable {
         }
         List<StreamEntryID> done = new ArrayList<>();
         List<Written> written = new ArrayList<>();
+        List<Written> toWrite = new ArrayList<>();
         for (StreamEntryBinary raw : entries) {
             InboxEntry entry;
             try {
@@ -353,14 +353,14 @@ public final class InboxConsumer implements AutoCloseable {
                 continue;
             }
             if (entry.hasKick()) {
+                deliverLocally(toWrite, written); // the messages before a kick are written before it
                 kick(entry.getKick());
                 done.add(raw.getID());
             } else {
-                Map<String, ChannelFuture> writes = new HashMap<>();
-                List<String> missing = deliverLocally(entry.getDelivery(), writes);
-                written.add(new Written(raw.getID(), entry, missing, writes));
+                toWrite.add(new Written(raw.getID(), entry, new ArrayList<>(), new HashMap<>()));
             }
         }
+        deliverLocally(toWrite, written);
         // Acknowledged only once the writes have reached the sockets: a node killed between "write queued" and
         // "written" would otherwise have acknowledged a message that only its own memory held.
         List<Unresolved> unresolved = settle(written, done);
@@ -372,9 +372,25 @@ public final class InboxConsumer implements AutoCloseable {
         }
     }
 
-    /** Writes the message to every recipient connected here, recording each write; returns those who are not. */
-    private List<String> deliverLocally(Delivery delivery, Map<String, ChannelFuture> writes) {
-        return sessions.deliver(delivery.getToUidsList(), Replies.message(delivery.getMessage()), writes);
+    /**
+     * Writes each message to every recipient connected here, all in one batch (one task per event loop, one flush
+     * per connection), recording each write and each recipient who is not here; moves them to {@code written}.
+     */
+    private void deliverLocally(List<Written> toWrite, List<Written> written) {
+        if (toWrite.isEmpty()) {
+            return;
+        }
+        List<SessionMap.Outgoing> batch = new ArrayList<>(toWrite.size());
+        for (Written w : toWrite) {
+            batch.add(new SessionMap.Outgoing(w.entry().getDelivery().getToUidsList(),
+                    Replies.message(w.entry().getDelivery().getMessage()), w.writes()));
+        }
+        List<List<String>> missing = sessions.deliverAll(batch);
+        for (int i = 0; i < toWrite.size(); i++) {
+            toWrite.get(i).missing().addAll(missing.get(i));
+        }
+        written.addAll(toWrite);
+        toWrite.clear();
     }
     // end::process[]
 

@@ -165,7 +165,7 @@ public final class ChatServerHandler extends SimpleChannelInboundHandler<Envelop
         // tag::route[]
         // Not here: the forwarder looks the session up in Redis and pushes to the owner's inbox, in a batch with
         // whatever else is waiting. The answer comes back on this connection's event loop.
-        routing.route(message, List.of(to), outcome -> ctx.executor().execute(() -> {
+        routing.route(message, List.of(to), ctx.executor(), outcome -> {
             if (outcome.failure() != null) {
                 ctx.writeAndFlush(Replies.error(ErrorCode.UNAVAILABLE,
                         to + " is not on this node and the other nodes cannot be reached right now"));
@@ -174,7 +174,7 @@ public final class ChatServerHandler extends SimpleChannelInboundHandler<Envelop
             } else {
                 ctx.writeAndFlush(Replies.sent(message.getMsgId(), List.of(to), List.of()));
             }
-        }));
+        });
         // end::route[]
     }
 
@@ -203,7 +203,7 @@ public final class ChatServerHandler extends SimpleChannelInboundHandler<Envelop
             return;
         }
         // One entry per node that has members, not one per member (the article pushed once per member).
-        routing.route(message, elsewhere, outcome -> ctx.executor().execute(() -> {
+        routing.route(message, elsewhere, ctx.executor(), outcome -> {
             if (outcome.failure() != null) {
                 ctx.writeAndFlush(Replies.error(ErrorCode.UNAVAILABLE, "sent to the " + sentHere.size()
                         + " members on this node; the other nodes cannot be reached right now"));
@@ -213,7 +213,7 @@ public final class ChatServerHandler extends SimpleChannelInboundHandler<Envelop
             sent.addAll(outcome.queued());
             ctx.writeAndFlush(Replies.sent(message.getMsgId(), inOrder(members, sent), inOrder(members,
                     outcome.offline())));
-        }));
+        });
     }
 
     /** The members of {@code subset}, in the order the sender listed them. */

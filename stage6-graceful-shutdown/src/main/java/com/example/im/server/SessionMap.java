@@ -74,13 +74,7 @@ public final class SessionMap {
 
     /** Writes {@code frame} to each of {@code uids} connected here (encoded once); returns the uids that are not. */
     public List<String> deliver(List<String> uids, Envelope frame) {
-        return deliver(uids, frame, null);
-    }
-
-    /** The same, and records each write's future by uid in {@code writes} (when not null). */
-    public List<String> deliver(List<String> uids, Envelope frame, Map<String, ChannelFuture> writes) {
         List<Channel> targets = new ArrayList<>();
-        List<String> found = new ArrayList<>();
         List<String> missing = new ArrayList<>();
         gate.readLock().lock();
         try {
@@ -90,16 +84,10 @@ public final class SessionMap {
                     missing.add(uid);
                 } else {
                     targets.add(channel);
-                    found.add(uid);
                 }
             }
             if (!targets.isEmpty()) {
-                List<ChannelFuture> futures = Fanout.write(targets, frame);
-                if (writes != null) {
-                    for (int i = 0; i < found.size(); i++) {
-                        writes.put(found.get(i), futures.get(i));
-                    }
-                }
+                Fanout.write(targets, frame);
             }
         } finally {
             gate.readLock().unlock();
@@ -107,7 +95,48 @@ public final class SessionMap {
         return missing;
     }
 
-    /** From now on {@link #deliver} delivers nothing; returns once no delivery is in progress. */
+    /** A message for some recipients, in a batch for {@link #deliverAll}; {@code writes} gets each write's future. */
+    public record Outgoing(List<String> uids, Envelope frame, Map<String, ChannelFuture> writes) {
+    }
+
+    /**
+     * {@link #deliver} for a whole batch (the inbox consumer's): each connection's event loop gets one task with all
+     * of the batch's writes to its connections and flushes each connection once ({@link WriteBatch}). The batch is
+     * handed over under the gate, like a single delivery. Returns, for each outgoing message in order, the uids that
+     * are not connected here.
+     */
+    public List<List<String>> deliverAll(List<Outgoing> batch) {
+        List<List<String>> missing = new ArrayList<>(batch.size());
+        WriteBatch writes = new WriteBatch();
+        gate.readLock().lock();
+        try {
+            for (Outgoing out : batch) {
+                List<Channel> targets = new ArrayList<>();
+                List<String> found = new ArrayList<>();
+                List<String> notHere = new ArrayList<>();
+                for (String uid : out.uids()) {
+                    Channel channel = closedForDelivery ? null : channels.get(uid);
+                    if (channel == null) {
+                        notHere.add(uid);
+                    } else {
+                        targets.add(channel);
+                        found.add(uid);
+                    }
+                }
+                List<ChannelFuture> futures = writes.add(targets, out.frame());
+                for (int i = 0; i < found.size(); i++) {
+                    out.writes().put(found.get(i), futures.get(i));
+                }
+                missing.add(notHere);
+            }
+            writes.submit();
+        } finally {
+            gate.readLock().unlock();
+        }
+        return missing;
+    }
+
+    /** From now on {@link #deliver} and {@link #deliverAll} deliver nothing; returns once none is in progress. */
     public void closeForDelivery() {
         gate.writeLock().lock();
         try {

@@ -8,13 +8,16 @@ import com.example.im.testkit.RedisExtension;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import redis.clients.jedis.Protocol;
 import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.StreamEntryID;
 
 /** The forwarder on its own, against a real Redis that stops answering writes. */
 class ForwarderTest {
@@ -40,6 +43,40 @@ class ForwarderTest {
         }
         client.close();
         control.close();
+    }
+
+    @Test
+    void theOutcomesOfOneBatchReachTheirEventLoopInOneTask() {
+        SessionStore store = new SessionStore(client, 60_000);
+        store.claim("bob", new SessionRef("s-bob", "b"));
+        control.xgroupCreate(RedisKeys.inbox("b"), RedisKeys.GROUP, new StreamEntryID(0, 0), true);
+        forwarder = new Forwarder(client, store);
+        ChatMessage message = ChatMessage.newBuilder().setMsgId("m").setFromUid("alice").setToUid("bob")
+                .setContent("hello").build();
+        // While the forwarder waits for Redis on a first message, a hundred more queue up: its next batch.
+        control.sendCommand(Protocol.Command.CLIENT, "PAUSE", "30000", "WRITE");
+        ConcurrentLinkedQueue<Forwarder.Outcome> first = new ConcurrentLinkedQueue<>();
+        forwarder.route(message, List.of("bob"), first::add);
+        await().until(() -> forwarder.backlog() == 0);
+        AtomicInteger tasks = new AtomicInteger();
+        Executor eventLoop = task -> {
+            tasks.incrementAndGet();
+            task.run();
+        };
+        ConcurrentLinkedQueue<Forwarder.Outcome> outcomes = new ConcurrentLinkedQueue<>();
+        for (int i = 0; i < 100; i++) {
+            forwarder.route(message, List.of("bob"), eventLoop, outcomes::add);
+        }
+        assertThat(forwarder.backlog()).isEqualTo(100);
+
+        control.sendCommand(Protocol.Command.CLIENT, "UNPAUSE");
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> outcomes.size() == 100);
+        assertThat(outcomes).allSatisfy(o -> {
+            assertThat(o.failure()).isNull();
+            assertThat(o.queued()).containsExactly("bob");
+        });
+        assertThat(tasks.get()).as("one task for the whole batch, not one per message").isEqualTo(1);
     }
 
     @Test
