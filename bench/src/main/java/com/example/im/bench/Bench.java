@@ -35,6 +35,7 @@ public final class Bench {
                 cross-node  3. every pair split across two nodes, through Redis (baseline: same-node)
                 naive       4. the same cross-node load through the article's LPUSH/BRPOP forwarder (vs cross-node)
                 fanout      5. groups of 100: 方式二 (one frame, to_uid_list) vs 方式一 (one frame per member)
+                fanout-3    5b. the same over 3 nodes through Redis: sender on node A, members round-robin on A, B, C
                 idle        6. idle heart-beating connections one node holds, heap per connection (vs bare Netty)
                 latency     7. p99 same-node latency at 50 % of the same-node rate (vs echo at that rate)
                 jmh         8. JMH: codec (protobuf vs text) and consistent-hash ring lookup (vs modulo hashing)
@@ -100,7 +101,8 @@ public final class Bench {
     }
 
     private static void run(String scenario, Flags flags) throws Exception {
-        List<String> all = List.of("echo", "same-node", "cross-node", "naive", "fanout", "latency", "idle", "jmh");
+        List<String> all = List.of("echo", "same-node", "cross-node", "naive", "fanout", "fanout-3", "latency", "idle",
+                "jmh");
         List<String> scenarios = switch (scenario) {
             case "all", "smoke" -> all;
             default -> {
@@ -252,7 +254,8 @@ public final class Bench {
                     table.ratio("4. cross-node relay, msgs/s (base: naive LPUSH/BRPOP)", c.msgsPerSecond(),
                             n.msgsPerSecond(), "%.0f", ">= 5");
                 }
-                case "fanout" -> fanout();
+                case "fanout" -> fanout("5.", "fan-out", 1);
+                case "fanout-3" -> fanout("5b.", "over 3 nodes", 3);
                 case "latency" -> latency();
                 case "idle" -> Idle.run(this, table);
                 case "jmh" -> JmhReport.run(this, table);
@@ -265,7 +268,7 @@ public final class Bench {
          * means the load generator, not the server, is the busier side of the shared cores.
          */
         private void loadCpuRow(String what, Result run) {
-            table.ratio(what + ": load generator CPU per " + (what.startsWith("5.") ? "delivery" : "message")
+            table.ratio(what + ": load generator CPU per " + (what.startsWith("5") ? "delivery" : "message")
                             + ", ns (base: the server's)",
                     run.loadCpuNanosPerMessage(), run.serverCpuNanosPerMessage(), "%.0f", "< 1");
         }
@@ -420,39 +423,59 @@ public final class Bench {
         }
         // end::latency[]
 
-        private void fanout() throws InterruptedException {
-            int groups = intOf("groups", 2);
-            int members = intOf("group-size", 100);
-            int window = intOf("group-window", 4);
-            try (ChatServer node = ChatServer.start(nodeConfig())) {
-                Function<String, List<Group>> connectGroups = role -> {
-                    List<Group> list = new ArrayList<>();
-                    for (int g = 0; g < groups; g++) {
-                        List<Conn> conns = connect(node.localAddress(), members, role + g + "-", true);
-                        list.add(Group.of(conns.get(0), conns.subList(1, conns.size())));
-                    }
-                    return list;
-                };
-                List<Group> one = connectGroups.apply("a");
-                Result perMember = GroupFanout.run("方式一 (" + (members - 1) + " frames)", one, false, window,
-                        size(), warmup(), seconds());
-                one.forEach(g -> {
-                    g.sender().close();
-                    g.members().forEach(Conn::close);
-                });
-                List<Group> two = connectGroups.apply("b");
-                Result list = GroupFanout.run("方式二 (to_uid_list)", two, true, window, size(), warmup(),
-                        seconds());
-                two.forEach(g -> {
-                    g.sender().close();
-                    g.members().forEach(Conn::close);
-                });
-                table.ratio("5. group of " + members + " fan-out, deliveries/s: 方式二 (base: 方式一)",
+        /**
+         * Scenario 5 ({@code nodeCount} 1) or 5b (3): 方式一, then 方式二 on fresh connections, and their rows;
+         * {@code number} and {@code what} name the rows.
+         */
+        private void fanout(String number, String what, int nodeCount) throws InterruptedException {
+            List<ChatServer> nodes = new ArrayList<>();
+            try {
+                for (int i = 0; i < nodeCount; i++) {
+                    nodes.add(ChatServer.start(nodeConfig()));
+                }
+                Result perMember = fanout(nodes, false);
+                Result list = fanout(nodes, true);
+                table.ratio(number + " group of " + groupSize() + " " + what + ", deliveries/s: 方式二 (base: 方式一)",
                         list.msgsPerSecond(), perMember.msgsPerSecond(), "%.0f", ">= 3");
-                table.ratio("5. server CPU per delivery, ns: 方式一 (base: 方式二)",
+                table.ratio(number + " server CPU per delivery, ns: 方式一 (base: 方式二)",
                         perMember.serverCpuNanosPerMessage(), list.serverCpuNanosPerMessage(), "%.0f", "-");
-                loadCpuRow("5. 方式一", perMember);
-                loadCpuRow("5. 方式二", list);
+                loadCpuRow(number + " 方式一", perMember);
+                loadCpuRow(number + " 方式二", list);
+            } finally {
+                nodes.forEach(ChatServer::close);
+            }
+        }
+
+        int groupSize() {
+            return intOf("group-size", 100);
+        }
+
+        /**
+         * One fan-out run ({@code oneFrame}: 方式二, else 方式一) on fresh groups: each sender on the first of
+         * {@code nodes}, member i on node i mod n — over three nodes two thirds of the members are remote.
+         */
+        Result fanout(List<ChatServer> nodes, boolean oneFrame) {
+            String label = (oneFrame ? "方式二 (to_uid_list)" : "方式一 (" + (groupSize() - 1) + " frames)")
+                    + (nodes.size() > 1 ? ", " + nodes.size() + " nodes" : "");
+            List<Group> groups = new ArrayList<>();
+            for (int g = 0; g < intOf("groups", 2); g++) {
+                String role = (oneFrame ? "b" : "a") + g + "-";
+                Conn sender = connect(nodes.get(0).localAddress(), 1, role + "s", true).get(0);
+                List<Conn> members = new ArrayList<>();
+                for (int k = 0; k < nodes.size(); k++) { // how many of members 0..size-2 have i mod n == k
+                    int count = (groupSize() - 1 - k + nodes.size() - 1) / nodes.size();
+                    members.addAll(connect(nodes.get(k).localAddress(), count, role + "n" + k + "-", true));
+                }
+                groups.add(Group.of(sender, members));
+            }
+            try {
+                return GroupFanout.run(label, groups, oneFrame, intOf("group-window", 4), size(), warmup(),
+                        seconds());
+            } finally {
+                groups.forEach(g -> {
+                    g.sender().close();
+                    g.members().forEach(Conn::close);
+                });
             }
         }
 

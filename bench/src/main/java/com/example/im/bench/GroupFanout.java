@@ -6,10 +6,11 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Scenario 5: one sender per group of {@code members} users (the sender included), all on one node. The article's
- * 方式一 sends {@code members - 1} private messages, one per member; 方式二 sends one message with
- * {@code to_uid_list} and lets the server fan it out. Same deliveries either way; what differs is frames from the
- * client, frames decoded, acks and encodings on the server.
+ * Scenario 5: one sender per group of {@code members} users (the sender included), all on one node (5b: spread over
+ * three nodes, see {@code Bench.Scenarios.fanout}). The article's 方式一 sends {@code members - 1} private messages,
+ * one per member; 方式二 sends one message with {@code to_uid_list} and lets the server fan it out. Same deliveries
+ * either way; what differs is frames from the client, frames decoded, acks and encodings on the server, and across
+ * nodes the Redis inbox entries: one per remote member, or one per node.
  */
 final class GroupFanout {
 
