@@ -1,4 +1,4 @@
-package com.example.im.checker.net;
+package com.example.im.embedded.net;
 
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;

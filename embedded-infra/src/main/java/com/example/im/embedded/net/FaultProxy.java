@@ -1,4 +1,4 @@
-package com.example.im.checker.net;
+package com.example.im.embedded.net;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
