@@ -97,6 +97,26 @@ class FaultProxyTest {
     }
 
     @Test
+    void aSubMillisecondDelayPerDirectionIsALowerBoundOfEveryRoundTrip() throws IOException {
+        Socket client = connect();
+        roundTrip(client, "warm");
+
+        // 0.5 ms added round trip: 250 us each way.
+        proxy.delay(Duration.ofNanos(250_000));
+        assertThat(proxy.mode()).isEqualTo("delay 250 us");
+        for (int i = 0; i < 100; i++) {
+            long start = System.nanoTime();
+            roundTrip(client, String.format("%03d", i));
+            // Only the lower bound: how much later a chunk goes depends on how busy the machine is.
+            assertThat(System.nanoTime() - start).as("round trip %d, ns", i).isGreaterThanOrEqualTo(500_000);
+        }
+
+        proxy.delay(7);
+        assertThat(proxy.mode()).isEqualTo("delay 7 ms");
+        assertThatThrownBy(() -> proxy.delay(Duration.ofNanos(-1))).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void delayKeepsOrderOverManySmallWritesEvenWhenTheDelayShrinks() throws Exception {
         Socket client = connect();
         roundTrip(client, "warm");
