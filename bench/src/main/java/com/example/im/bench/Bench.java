@@ -34,6 +34,7 @@ public final class Bench {
                 same-node   2. N sender/receiver pairs on one stage 6 node (baseline: echo)
                 cross-node  3. every pair split across two nodes, through Redis (baseline: same-node)
                 naive       4. the same cross-node load through the article's LPUSH/BRPOP forwarder (vs cross-node)
+                rtt         4b. scenario 4 with a delaying proxy between each node and Redis, per --rtts round trip
                 fanout      5. groups of 100: 方式二 (one frame, to_uid_list) vs 方式一 (one frame per member)
                 fanout-3    5b. the same over 3 nodes through Redis: sender on node A, members round-robin on A, B, C
                 idle        6. idle heart-beating connections one node holds, heap per connection (vs bare Netty)
@@ -44,6 +45,7 @@ public final class Bench {
               relay flags:   --pairs 8 --window 16 --size 32 --seconds 5 --warmup 2 --load-threads 2
                              --jvm-warmup 5 (seconds of echo and same-node load, unmeasured, before the first run)
                              --redis URI (default: a redis-server this command starts on a free port)
+              rtt flags:     --rtts 0,0.2,1 (round trips added to Redis, ms; half of each in each direction)
               fanout flags:  --groups 2 --group-size 100 --group-window 4
               latency flags: --load 0.5 (fraction of the same-node rate) or --rate MSGS_PER_S
               idle flags:    --connections 2000 --per-process 9000 --ping-ms 5000 --hold-seconds 12
@@ -54,7 +56,7 @@ public final class Bench {
 
     static final Set<String> FLAGS = Set.of("pairs", "window", "size", "seconds", "warmup", "load-threads", "redis",
             "groups", "group-size", "group-window", "load", "rate", "connections", "per-process", "ping-ms",
-            "hold-seconds", "jmh-forks", "jmh-iterations", "jmh-time", "markdown", "jvm-warmup", "rounds");
+            "hold-seconds", "jmh-forks", "jmh-iterations", "jmh-time", "markdown", "jvm-warmup", "rounds", "rtts");
 
     /** What {@code smoke} changes: seconds, not minutes, on a 2-core CI machine. */
     static final Map<String, String> SMOKE = Map.ofEntries(Map.entry("pairs", "2"), Map.entry("window", "4"),
@@ -62,7 +64,7 @@ public final class Bench {
             Map.entry("group-size", "10"), Map.entry("group-window", "2"), Map.entry("connections", "200"),
             Map.entry("per-process", "120"), Map.entry("ping-ms", "1000"), Map.entry("hold-seconds", "2.5"),
             Map.entry("jvm-warmup", "0.2"), Map.entry("rounds", "1"), Map.entry("jmh-forks", "0"),
-            Map.entry("jmh-iterations", "1"), Map.entry("jmh-time", "100ms"));
+            Map.entry("jmh-iterations", "1"), Map.entry("jmh-time", "100ms"), Map.entry("rtts", "0,1"));
 
     /** Thread name prefixes of the servers under test (their CPU time is reported per message). */
     static final String NODE_THREADS = "im-";
@@ -101,8 +103,8 @@ public final class Bench {
     }
 
     private static void run(String scenario, Flags flags) throws Exception {
-        List<String> all = List.of("echo", "same-node", "cross-node", "naive", "fanout", "fanout-3", "latency", "idle",
-                "jmh");
+        List<String> all = List.of("echo", "same-node", "cross-node", "naive", "rtt", "fanout", "fanout-3", "latency",
+                "idle", "jmh");
         List<String> scenarios = switch (scenario) {
             case "all", "smoke" -> all;
             default -> {
@@ -254,6 +256,7 @@ public final class Bench {
                     table.ratio("4. cross-node relay, msgs/s (base: naive LPUSH/BRPOP)", c.msgsPerSecond(),
                             n.msgsPerSecond(), "%.0f", ">= 5");
                 }
+                case "rtt" -> Rtt.run(this, table);
                 case "fanout" -> fanout("5.", "fan-out", 1);
                 case "fanout-3" -> fanout("5b.", "over 3 nodes", 3);
                 case "latency" -> latency();
@@ -378,7 +381,7 @@ public final class Bench {
                     ServerConfig.DEFAULT_UNDELIVERABLE_MILLIS);
         }
 
-        private Result relay(String label, String threads, InetSocketAddress senders, InetSocketAddress receivers) {
+        Result relay(String label, String threads, InetSocketAddress senders, InetSocketAddress receivers) {
             List<Pair> pairs = pairs(senders, receivers);
             try {
                 return Relay.closedLoop(label, threads, pairs, window(), size(), warmup(), seconds());

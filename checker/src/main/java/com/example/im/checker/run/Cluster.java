@@ -1,8 +1,8 @@
 package com.example.im.checker.run;
 
-import com.example.im.checker.net.FaultProxy;
 import com.example.im.embedded.EmbeddedRedis;
 import com.example.im.embedded.EmbeddedZooKeeper;
+import com.example.im.embedded.net.FaultProxy;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;

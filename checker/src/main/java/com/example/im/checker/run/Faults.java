@@ -3,7 +3,7 @@ package com.example.im.checker.run;
 import com.example.im.checker.analysis.Promise;
 import com.example.im.checker.history.Event;
 import com.example.im.checker.history.History;
-import com.example.im.checker.net.FaultProxy;
+import com.example.im.embedded.net.FaultProxy;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;

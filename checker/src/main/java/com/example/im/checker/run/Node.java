@@ -1,6 +1,6 @@
 package com.example.im.checker.run;
 
-import com.example.im.checker.net.FaultProxy;
+import com.example.im.embedded.net.FaultProxy;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;

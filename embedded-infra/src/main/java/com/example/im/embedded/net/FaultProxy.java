@@ -1,4 +1,4 @@
-package com.example.im.checker.net;
+package com.example.im.embedded.net;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
@@ -21,22 +21,25 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A TCP proxy between ONE node and a server it depends on (Redis, ZooKeeper) whose link the checker can make slow,
- * cut or reset: the {@code net} fault.
+ * A TCP proxy between ONE node and a server it depends on (Redis, ZooKeeper) whose link can be made slow, cut or
+ * reset: the checker's {@code net} fault, and the benchmarks' network round trip to Redis ({@code bench}'s {@code rtt}
+ * scenario, docs/benchmarks.md), which loopback would otherwise make almost free.
  *
  * <h2>Why a proxy, and not iptables / tc / toxiproxy in Docker</h2>
  * Linux can do all of this in the kernel ({@code tc qdisc ... netem delay 200ms}, {@code iptables -j DROP}), but that
@@ -48,9 +51,11 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@link #pass()}: forwards everything at once — a healthy network. The initial mode; calling it heals every
  *       other mode.</li>
- *   <li>{@link #delay(long)}: every chunk, in either direction, is forwarded {@code millis} later, in order — a slow
- *       or congested link (a saturated uplink, a cross-region hop, a GC-paused middlebox). Timeouts that are shorter
- *       than the delay fire although nothing is broken.</li>
+ *   <li>{@link #delay(Duration)} / {@link #delay(long)}: every chunk, in either direction, is forwarded that much
+ *       later, in order — a slow or congested link (a saturated uplink, a cross-region hop, a GC-paused middlebox),
+ *       or simply the network between two hosts. The delay applies <em>per direction</em>: a request and its reply
+ *       cross the proxy twice, so an added round trip of R is {@code delay(R / 2)}. Timeouts that are shorter than
+ *       the delay fire although nothing is broken.</li>
  *   <li>{@link #blackhole()}: nothing moves, nothing is lost, no connection is closed — a network partition, or a
  *       switch silently dropping packets. TCP on both ends keeps retransmitting and sees no error at all; only an
  *       application timeout (or TCP keepalive, after hours) notices. After {@link #pass()} the held bytes flow in
@@ -69,9 +74,22 @@ import org.slf4j.LoggerFactory;
  * — the delay mode holds at most that much per direction of a connection; when it is reached, TCP's flow control
  * pushes back to the sender.
  *
+ * <h2>Delay precision</h2>
+ * Netty's NIO event loop cannot sleep for less than a millisecond: it rounds the wait for its next scheduled task to
+ * the nearest millisecond (and polls without sleeping while that rounds to zero), so a {@code loop.schedule} of
+ * 300 us fires up to a millisecond late, or keeps a core busy. The delay mode therefore waits on a timer thread of its
+ * own (a {@link ScheduledThreadPoolExecutor}, which parks with nanosecond resolution) that only hands the due chunks
+ * back to the event loop. A chunk is never forwarded before its delay is up; it is forwarded later by the operating
+ * system's timer slack and two thread wake-ups (measured on a busy 2-core VM: 0.1 to 0.2 ms per direction), which is
+ * why a benchmark that injects sub-millisecond delays should measure and report the round trip it actually got. The
+ * price is CPU: a chunk that must wait costs a timer wake-up and a hand-off to the event loop (on the same VM: about
+ * 100 us of CPU per delayed chunk, against about 20 us to forward one at once). One timer per direction covers every
+ * chunk that is due by the time it fires, so a busy link pays it per burst rather than per chunk; a request/reply
+ * link (one small chunk at a time) pays it for every chunk.
+ *
  * <p>Threading: one event loop thread per proxy runs every channel and every piece of state below, so nothing but
- * the mode (volatile) and the counters needs to be thread safe. The mode methods wait until the mode is applied to
- * every connection.
+ * the mode (volatile) and the counters needs to be thread safe; the timer thread only posts tasks to that loop. The
+ * mode methods wait until the mode is applied to every connection.
  */
 public final class FaultProxy implements AutoCloseable {
 
@@ -86,12 +104,13 @@ public final class FaultProxy implements AutoCloseable {
 
     private enum Kind { PASS, DELAY, BLACKHOLE, DROP }
 
-    private record Mode(Kind kind, long delayMillis) {
+    private record Mode(Kind kind, long delayNanos) {
         @Override
         public String toString() {
             return switch (kind) {
                 case PASS -> "pass";
-                case DELAY -> "delay " + delayMillis + " ms";
+                case DELAY -> delayNanos % 1_000_000 == 0 ? "delay " + delayNanos / 1_000_000 + " ms"
+                        : "delay " + Math.round(delayNanos / 1e3) + " us";
                 case BLACKHOLE -> "blackhole";
                 case DROP -> "drop";
             };
@@ -110,6 +129,8 @@ public final class FaultProxy implements AutoCloseable {
     private volatile Mode mode = new Mode(Kind.PASS, 0);
     private volatile boolean closed;
     private Channel server;
+    /** The delay mode's timer (see "Delay precision"); created on {@link #loop} the first time a chunk must wait. */
+    private ScheduledThreadPoolExecutor timers;
 
     private FaultProxy(String name, InetSocketAddress upstream) {
         this.name = name;
@@ -151,16 +172,26 @@ public final class FaultProxy implements AutoCloseable {
         setMode(new Mode(Kind.PASS, 0));
     }
 
-    /**
-     * Every chunk in either direction is forwarded {@code millis} later, order kept: a slow link. A chunk's due time
-     * is fixed when it is read, so changing the delay affects what is read from then on (and a shorter delay never
-     * lets a chunk overtake an earlier one). Connection setup itself is not delayed.
-     */
+    /** {@link #delay(Duration)} in whole milliseconds, per direction. */
     public void delay(long millis) {
         if (millis < 0) {
             throw new IllegalArgumentException("delay " + millis + " ms");
         }
-        setMode(new Mode(Kind.DELAY, millis));
+        delay(Duration.ofMillis(millis));
+    }
+
+    /**
+     * Every chunk in either direction is forwarded {@code perDirection} later, order kept: a slow link. The delay is
+     * per direction, so a request/reply round trip through the proxy gains twice {@code perDirection}: to add a
+     * round trip of R, pass R / 2. It is a lower bound (see "Delay precision" above), with nanosecond resolution. A
+     * chunk's due time is fixed when it is read, so changing the delay affects what is read from then on (and a
+     * shorter delay never lets a chunk overtake an earlier one). Connection setup itself is not delayed.
+     */
+    public void delay(Duration perDirection) {
+        if (perDirection.isNegative()) {
+            throw new IllegalArgumentException("delay " + perDirection);
+        }
+        setMode(new Mode(Kind.DELAY, perDirection.toNanos()));
     }
 
     /**
@@ -219,6 +250,9 @@ public final class FaultProxy implements AutoCloseable {
                     link.upstream.close();
                 }
             }
+            if (timers != null) {
+                timers.shutdownNow();
+            }
         });
         clients.close().syncUninterruptibly();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
@@ -252,6 +286,15 @@ public final class FaultProxy implements AutoCloseable {
         } else {
             loop.submit(task).syncUninterruptibly();
         }
+    }
+
+    /** The delay mode's timer thread, started on first use; on {@link #loop} only. */
+    private ScheduledThreadPoolExecutor timers() {
+        if (timers == null) {
+            timers = new ScheduledThreadPoolExecutor(1, new DefaultThreadFactory("proxy-" + name + "-timer", true));
+            timers.setRemoveOnCancelPolicy(true); // a cancelled timer (connection closed) leaves the queue at once
+        }
+        return timers;
     }
 
     private static void reset(Channel channel) {
@@ -323,7 +366,7 @@ public final class FaultProxy implements AutoCloseable {
         final ArrayDeque<Chunk> held = new ArrayDeque<>();
         /** Bytes read from src whose write to dst has not completed: held + in dst's outbound buffer. */
         int inFlight;
-        ScheduledFuture<?> timer;
+        Future<?> timer;
         boolean srcClosed;
         boolean discarded;
 
@@ -337,7 +380,7 @@ public final class FaultProxy implements AutoCloseable {
                 return;
             }
             Mode now = mode;
-            long due = System.nanoTime() + (now.kind == Kind.DELAY ? TimeUnit.MILLISECONDS.toNanos(now.delayMillis) : 0);
+            long due = System.nanoTime() + (now.kind == Kind.DELAY ? now.delayNanos : 0);
             add(buf.readableBytes());
             held.add(new Chunk(buf, due));
             updateReading();
@@ -360,10 +403,9 @@ public final class FaultProxy implements AutoCloseable {
                 long wait = chunk.dueNanos - nanos;
                 if (now.kind == Kind.DELAY && wait > 0) {
                     if (timer == null) {
-                        timer = loop.schedule(() -> {
-                            timer = null;
-                            drain();
-                        }, wait, TimeUnit.NANOSECONDS);
+                        // One timer per direction at a time, for the oldest chunk: the chunks behind it are due
+                        // later (or, after the delay shrank, earlier, but they must not overtake it anyway).
+                        timer = timers().schedule(() -> loop.execute(this::timerFired), wait, TimeUnit.NANOSECONDS);
                     }
                     break;
                 }
@@ -382,6 +424,12 @@ public final class FaultProxy implements AutoCloseable {
                 // Closing either side closes the other, after what was read from it is written.
                 dst.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
             }
+        }
+
+        /** On {@link #loop}: the oldest held chunk is due. */
+        private void timerFired() {
+            timer = null;
+            drain();
         }
 
         /** Reads from src only while the mode moves bytes, dst can take them, and the bound is not reached. */

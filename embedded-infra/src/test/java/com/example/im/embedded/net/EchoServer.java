@@ -1,4 +1,4 @@
-package com.example.im.checker.net;
+package com.example.im.embedded.net;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,4 +1,4 @@
-package com.example.im.checker.net;
+package com.example.im.embedded.net;
 
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -94,6 +94,26 @@ class FaultProxyTest {
         roundTrip(client, "y");
         // Not a speed: with the delay still on this would take at least 2 s; a loaded machine has ample margin.
         assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isLessThan(1_000);
+    }
+
+    @Test
+    void aSubMillisecondDelayPerDirectionIsALowerBoundOfEveryRoundTrip() throws IOException {
+        Socket client = connect();
+        roundTrip(client, "warm");
+
+        // 0.5 ms added round trip: 250 us each way.
+        proxy.delay(Duration.ofNanos(250_000));
+        assertThat(proxy.mode()).isEqualTo("delay 250 us");
+        for (int i = 0; i < 100; i++) {
+            long start = System.nanoTime();
+            roundTrip(client, String.format("%03d", i));
+            // Only the lower bound: how much later a chunk goes depends on how busy the machine is.
+            assertThat(System.nanoTime() - start).as("round trip %d, ns", i).isGreaterThanOrEqualTo(500_000);
+        }
+
+        proxy.delay(7);
+        assertThat(proxy.mode()).isEqualTo("delay 7 ms");
+        assertThatThrownBy(() -> proxy.delay(Duration.ofNanos(-1))).isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
