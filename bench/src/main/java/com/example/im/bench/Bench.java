@@ -285,7 +285,9 @@ public final class Bench {
 
         /**
          * Whatever runs first in a JVM runs on interpreted and half-compiled code; without this, the order of the
-         * scenarios decided their ratios (measured: echo first 25 000 msgs/s, echo second 44 000).
+         * scenarios decided their ratios (measured: echo first 25 000 msgs/s, echo second 44 000). The Redis hop
+         * (forwarder, inbox consumer, Jedis) is warmed up too: without it, the JIT compiler took most of a core
+         * during the first cross-node run (perf: 64 % of the process's samples in the C2 compiler thread).
          */
         private void warmUp() throws InterruptedException {
             warm = true;
@@ -294,6 +296,9 @@ public final class Bench {
                     seconds));
             onNode(pairs -> Relay.closedLoop("JVM warm-up: same-node", NODE_THREADS, pairs, window(), size(), 0,
                     seconds));
+            try (ChatServer a = ChatServer.start(nodeConfig()); ChatServer b = ChatServer.start(nodeConfig())) {
+                relay("JVM warm-up: cross-node", NODE_THREADS, a.localAddress(), b.localAddress(), 0, seconds);
+            }
         }
 
         /**
@@ -382,9 +387,14 @@ public final class Bench {
         }
 
         Result relay(String label, String threads, InetSocketAddress senders, InetSocketAddress receivers) {
+            return relay(label, threads, senders, receivers, warmup(), seconds());
+        }
+
+        private Result relay(String label, String threads, InetSocketAddress senders, InetSocketAddress receivers,
+                             double warmupSeconds, double seconds) {
             List<Pair> pairs = pairs(senders, receivers);
             try {
-                return Relay.closedLoop(label, threads, pairs, window(), size(), warmup(), seconds());
+                return Relay.closedLoop(label, threads, pairs, window(), size(), warmupSeconds, seconds);
             } finally {
                 closeAll(pairs);
             }
