@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Executor;
@@ -102,7 +103,7 @@ public final class Forwarder implements AutoCloseable {
      * same executor are handed over as one task: one wake-up of an event loop per batch, not one per message.
      */
     public void route(ChatMessage message, List<String> uids, Executor executor, Consumer<Outcome> done) {
-        Route route = new Route(message, List.copyOf(uids), executor, done);
+        Route route = new Route(message, List.copyOf(uids), Objects.requireNonNull(executor, "executor"), done);
         if (!queue.offer(route)) {
             // Redis is not keeping up (stalled, or every call waits out the client timeout). Say so now: the
             // sender learns it in microseconds instead of after the whole backlog timed out, and memory stays put.
@@ -255,6 +256,10 @@ public final class Forwarder implements AutoCloseable {
                 } catch (RejectedExecutionException e) {
                     // The event loop is shutting down: its connections are closing, nobody waits for these answers.
                     log.debug("{} routing outcome(s) not delivered: {}", callbacks.size(), e.toString());
+                } catch (RuntimeException e) {
+                    // Never out of here: forward() would fail the whole batch again (a second answer for the
+                    // routes already handed over), and run() would die with the forwarder thread.
+                    log.warn("{} routing outcome(s) not delivered", callbacks.size(), e);
                 }
             });
         }

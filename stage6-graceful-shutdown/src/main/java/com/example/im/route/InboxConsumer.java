@@ -414,10 +414,13 @@ public final class InboxConsumer implements AutoCloseable {
             List<String> missing = new ArrayList<>(w.missing());
             for (Map.Entry<String, ChannelFuture> write : w.writes().entrySet()) {
                 ChannelFuture future = write.getValue();
-                if (future.channel().isWritable()) {
+                Channel channel = future.channel();
+                // A closed channel is never writable, but its write may still sit in a task of its loop (a
+                // WriteBatch queues the batch's writes just before this): it can only fail, so wait for that.
+                if (channel.isWritable() || !channel.isOpen()) {
                     future.awaitUninterruptibly(Math.max(0, until - System.currentTimeMillis()));
                 }
-                if (future.isDone() && !future.isSuccess()) {
+                if (future.isDone() ? !future.isSuccess() : !channel.isOpen()) {
                     missing.add(write.getKey());
                 } else {
                     delivered++;
