@@ -59,8 +59,13 @@ final class Meter {
         failure.compareAndSet(null, why);
     }
 
-    /** Fails the run if {@code conn} closes before the run is over. */
+    /** Fails the run if {@code conn} gets an error frame, or closes before the run is over. */
     void watch(Conn conn) {
+        conn.onFrame = frame -> {
+            if (frame.hasError()) {
+                fail(conn.uid + " got " + frame.getError().getCode() + ": " + frame.getError().getText());
+            }
+        };
         conn.channel.closeFuture().addListener(f -> {
             if (sending) {
                 fail(conn.uid + ": connection closed during the run");
