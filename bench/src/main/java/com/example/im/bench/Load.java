@@ -19,7 +19,10 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.handler.codec.CorruptedFrameException;
 import io.netty.handler.codec.MessageToByteEncoder;
+import io.netty.handler.codec.TooLongFrameException;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -179,7 +182,7 @@ final class Load implements AutoCloseable {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(new Varint32FrameDecoder(1 << 20), new Encoder(), new Handler(conn));
+                        ch.pipeline().addLast(new FrameReader(conn), new Encoder(), new Handler(conn));
                     }
                 });
         (local == null ? bootstrap.connect(server) : bootstrap.connect(server, local)).addListener(f -> {
@@ -199,6 +202,67 @@ final class Load implements AutoCloseable {
     }
 
     /**
+     * Splits the stream into frames (varint32 length prefix, as {@link Varint32FrameDecoder}) and, once the
+     * connection is ready, hands each chat frame's stamp to {@code onChat} on the spot: one copy of what a read
+     * brought, one pass over it, no buffer slice or pipeline trip per frame. Any other frame goes down the pipeline
+     * to {@link Handler}, and the pass stops there, so frames are handled in the order they came.
+     */
+    private static final class FrameReader extends ByteToMessageDecoder {
+        private static final int MAX_FRAME = 1 << 20;
+        private final Conn conn;
+        /** What has arrived and not been read yet, copied: a {@code CodedInputStream} over an array is cheapest. */
+        private byte[] scratch = new byte[4096];
+
+        FrameReader(Conn conn) {
+            this.conn = conn;
+        }
+
+        @Override
+        protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws IOException {
+            int start = in.readerIndex();
+            int readable = in.readableBytes();
+            if (scratch.length < readable) {
+                scratch = new byte[Math.max(readable, 2 * scratch.length)];
+            }
+            in.getBytes(start, scratch, 0, readable);
+            int done = 0;
+            while (true) {
+                int at = done;
+                int length = 0;
+                for (int shift = 0; ; shift += 7) {
+                    if (at == readable) {
+                        in.readerIndex(start + done); // wait for the rest of the prefix
+                        return;
+                    }
+                    byte b = scratch[at++];
+                    length |= (b & 0x7F) << shift;
+                    if (b >= 0) {
+                        break;
+                    }
+                    if (shift == 21) {
+                        throw new CorruptedFrameException("the length prefix is not a valid varint32 under 2^28");
+                    }
+                }
+                if (length > MAX_FRAME) {
+                    throw new TooLongFrameException("frame of " + length + " bytes; the limit is " + MAX_FRAME);
+                }
+                if (readable - at < length) {
+                    break; // wait for the rest of the frame
+                }
+                done = at + length;
+                long stamp = conn.ready.isDone() ? chatStamp(CodedInputStream.newInstance(scratch, at, length)) : -1;
+                if (stamp >= 0) {
+                    conn.onChat.accept(stamp);
+                } else {
+                    out.add(in.retainedSlice(start + at, length));
+                    break;
+                }
+            }
+            in.readerIndex(start + done);
+        }
+    }
+
+    /**
      * Writes an {@link Envelope} with its varint32 length prefix; a {@link ByteBuf} (a {@link Template}'s frame,
      * prefixed already) passes through untouched.
      */
@@ -209,7 +273,7 @@ final class Load implements AutoCloseable {
         }
     }
 
-    /** Takes one frame (after {@link Varint32FrameDecoder}): a chat's stamp to {@code onChat}, the rest decoded. */
+    /** Decodes one frame that is not a chat ({@link FrameReader} took those): login acks, errors, pongs... */
     private static final class Handler extends SimpleChannelInboundHandler<ByteBuf> {
         private final Conn conn;
 
@@ -219,13 +283,6 @@ final class Load implements AutoCloseable {
 
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, ByteBuf bytes) throws IOException {
-            if (conn.ready.isDone()) {
-                long stamp = chatStamp(bytes);
-                if (stamp >= 0) {
-                    conn.onChat.accept(stamp);
-                    return;
-                }
-            }
             Envelope frame = Envelope.parseFrom(bytes.nioBuffer());
             if (!conn.ready.isDone() && conn.login) {
                 if (frame.hasLoginAck()) {
@@ -338,12 +395,11 @@ final class Load implements AutoCloseable {
             ChatMessage.CONTENT_FIELD_NUMBER << 3 | WireFormat.WIRETYPE_LENGTH_DELIMITED;
 
     /**
-     * The stamp at the start of the content of {@code frame} (one Envelope, no length prefix) if it is a chat frame
-     * whose content starts with a digit, else -1. Reads the fields up to the content and the content's digits, no
-     * further: no message objects, no strings.
+     * The stamp at the start of the content of the frame {@code in} reads (one Envelope, no length prefix) if it is
+     * a chat frame whose content starts with a digit, else -1. Reads the fields up to the content and the content's
+     * digits, no further: no message objects, no strings.
      */
-    static long chatStamp(ByteBuf frame) throws IOException {
-        CodedInputStream in = CodedInputStream.newInstance(frame.nioBuffer());
+    static long chatStamp(CodedInputStream in) throws IOException {
         if (in.readTag() != CHAT_TAG) {
             return -1;
         }
