@@ -28,8 +28,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.util.Arrays;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
@@ -373,11 +373,21 @@ final class Load implements AutoCloseable {
             if (stamp < 0) {
                 throw new IllegalArgumentException("negative stamp " + stamp);
             }
-            int digits = out.writerIndex() + stampAt;
+            int at = out.writerIndex() + stampAt;
             out.writeBytes(bytes);
-            for (int i = digits + STAMP_DIGITS - 1; i >= digits; i--, stamp /= 10) {
-                out.setByte(i, '0' + (int) (stamp % 10));
+            // 19 digits as 8 + 8 + 3 bytes: three bounds-checked writes instead of nineteen
+            out.setLong(at, digits(stamp / 100_000_000_000L, 8));
+            out.setLong(at + 8, digits(stamp / 1_000, 8));
+            out.setMedium(at + 16, (int) digits(stamp, 3));
+        }
+
+        /** The last {@code count} (at most 8) decimal digits of {@code value} in ASCII, packed big-endian. */
+        private static long digits(long value, int count) {
+            long packed = 0;
+            for (int i = 0; i < count; i++, value /= 10) {
+                packed |= ('0' + value % 10) << (8 * i);
             }
+            return packed;
         }
 
         private static int indexOf(byte[] bytes, byte[] part) {
