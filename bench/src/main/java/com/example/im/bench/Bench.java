@@ -29,8 +29,9 @@ public final class Bench {
     static final String USAGE = """
             usage: java -jar bench/target/benchmarks.jar SCENARIO [flags]
               scenarios:
-                echo        1. raw Netty echo, one flush per read: the ceiling of this machine for a relay
-                               (1b: the same echo flushing every frame, to show what flushing costs)
+                echo        1. raw Netty echo (no framing, bytes written back, one flush per read): the ceiling
+                               of this machine for a relay (1b: a framed echo flushing every frame, to show what
+                               framing and flushing cost)
                 same-node   2. N sender/receiver pairs on one stage 6 node (baseline: echo)
                 cross-node  3. every pair split across two nodes, through Redis (baseline: same-node)
                 naive       4. the same cross-node load through the article's LPUSH/BRPOP forwarder (vs cross-node)
@@ -42,7 +43,7 @@ public final class Bench {
                 jmh         8. JMH: codec (protobuf vs text) and consistent-hash ring lookup (vs modulo hashing)
                 all         every scenario above, one table
                 smoke       every scenario with tiny sizes (CI): checks each completes and delivers all it sent
-              relay flags:   --pairs 8 --window 16 --size 32 --seconds 5 --warmup 2 --load-threads 2
+              relay flags:   --pairs 64 --window 32 --size 32 --seconds 5 --warmup 2 --load-threads 2
                              --jvm-warmup 5 (seconds of echo and same-node load, unmeasured, before the first run)
                              --redis URI (default: a redis-server this command starts on a free port)
               rtt flags:     --rtts 0,0.2,1 (round trips added to Redis, ms; half of each in each direction)
@@ -185,11 +186,11 @@ public final class Bench {
         }
 
         int pairs() {
-            return intOf("pairs", 8);
+            return intOf("pairs", 64);
         }
 
         int window() {
-            return intOf("window", 16);
+            return intOf("window", 32);
         }
 
         int size() {

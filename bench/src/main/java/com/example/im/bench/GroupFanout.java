@@ -1,9 +1,11 @@
 package com.example.im.bench;
 
 import com.example.im.bench.Load.Conn;
+import com.example.im.bench.Load.Template;
 import com.example.im.bench.Meter.Result;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
 
 /**
  * Scenario 5: one sender per group of {@code members} users (the sender included), all on one node (5b: spread over
@@ -37,51 +39,53 @@ final class GroupFanout {
     static Result run(String label, List<Group> groups, boolean oneFrame, int window, int size,
                       double warmupSeconds, double seconds) {
         GroupFanout fanout = new GroupFanout(oneFrame, size);
-        for (Group group : groups) {
-            fanout.listen(group);
-        }
-        for (Group group : groups) {
+        List<LongConsumer> senders = groups.stream().map(fanout::listen).toList();
+        for (LongConsumer send : senders) {
             for (int i = 0; i < window; i++) {
-                fanout.send(group, System.nanoTime());
+                send.accept(System.nanoTime());
             }
         }
         return fanout.meter.measure(label, warmupSeconds, seconds, Bench.NODE_THREADS);
     }
 
-    private void listen(Group group) {
+    /**
+     * Watches the group's connections; returns what sends the group's next message with a stamp, which every
+     * {@code members - 1} deliveries call.
+     */
+    private LongConsumer listen(Group group) {
+        LongConsumer send = sender(group);
         int perMessage = group.members().size();
         AtomicLong deliveries = new AtomicLong();
-        group.sender().onFrame = frame -> {
-            if (frame.hasError()) {
-                meter.fail(group.sender().uid + " got " + frame.getError().getCode() + ": "
-                        + frame.getError().getText());
-            }
-        };
         meter.watch(group.sender());
         for (Conn member : group.members()) {
-            member.onFrame = frame -> {
-                if (!frame.hasChat()) {
-                    return;
-                }
+            member.onChat = stamp -> {
                 long now = System.nanoTime();
-                meter.delivered(Load.stamp(frame), now);
+                meter.delivered(stamp, now);
                 if (deliveries.incrementAndGet() % perMessage == 0 && meter.sending()) {
-                    send(group, now);
+                    send.accept(now);
                 }
             };
             meter.watch(member);
         }
+        return send;
     }
 
-    private void send(Group group, long stamp) {
+    private LongConsumer sender(Group group) {
+        Conn sender = group.sender();
         List<String> to = group.memberUids();
-        meter.sent.add(to.size());
         if (oneFrame) {
-            group.sender().sendBatched(Load.group(to, stamp, size));
-        } else {
-            for (String uid : to) {
-                group.sender().sendBatched(Load.chat(uid, stamp, size)); // 方式一's frames: one flush for all
-            }
+            Template frame = new Template(Load.group(to, 0, size));
+            return stamp -> {
+                meter.sent.add(to.size());
+                sender.sendBatched(frame, stamp);
+            };
         }
+        List<Template> frames = to.stream().map(uid -> new Template(Load.chat(uid, 0, size))).toList();
+        return stamp -> {
+            meter.sent.add(to.size());
+            for (Template frame : frames) {
+                sender.sendBatched(frame, stamp); // 方式一's frames: one flush for all
+            }
+        };
     }
 }

@@ -5,11 +5,13 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
 import java.lang.management.ThreadMXBean;
 import java.util.Locale;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.Histogram;
-import org.HdrHistogram.Recorder;
+import org.HdrHistogram.SingleWriterRecorder;
 
 /**
  * Counts what a scenario sent and delivered, records latencies (HdrHistogram, 3 significant digits, nanoseconds)
@@ -32,7 +34,16 @@ final class Meter {
     final LongAdder sent = new LongAdder();
     final LongAdder delivered = new LongAdder();
     private final AtomicReference<String> failure = new AtomicReference<>();
-    private final Recorder recorder = new Recorder(3);
+    /**
+     * One latency recorder per thread that delivers: a shared {@code Recorder} costs every delivery several atomic
+     * updates of memory both load threads write, which made the load generator dearer than the echo server.
+     */
+    private final Queue<SingleWriterRecorder> recorders = new ConcurrentLinkedQueue<>();
+    private final ThreadLocal<SingleWriterRecorder> recorder = ThreadLocal.withInitial(() -> {
+        SingleWriterRecorder r = new SingleWriterRecorder(3);
+        recorders.add(r);
+        return r;
+    });
     private volatile boolean sending = true;
     /** How long a run waits after sending stops for the last deliveries (tests shorten it). */
     static volatile long drainSeconds = 30;
@@ -50,7 +61,7 @@ final class Meter {
     /** A delivery of a message stamped {@code stamp} (the sender's nanoTime), received at {@code now}. */
     void delivered(long stamp, long now) {
         if (stamp >= recordFrom) {
-            recorder.recordValue(Math.max(0, now - stamp));
+            recorder.get().recordValue(Math.max(0, now - stamp));
         }
         delivered.increment();
     }
@@ -59,8 +70,13 @@ final class Meter {
         failure.compareAndSet(null, why);
     }
 
-    /** Fails the run if {@code conn} closes before the run is over. */
+    /** Fails the run if {@code conn} gets an error frame, or closes before the run is over. */
     void watch(Conn conn) {
+        conn.onFrame = frame -> {
+            if (frame.hasError()) {
+                fail(conn.uid + " got " + frame.getError().getCode() + ": " + frame.getError().getText());
+            }
+        };
         conn.channel.closeFuture().addListener(f -> {
             if (sending) {
                 fail(conn.uid + ": connection closed during the run");
@@ -76,7 +92,7 @@ final class Meter {
      */
     Result measure(String label, double warmupSeconds, double seconds, String serverThreads) {
         sleep(warmupSeconds);
-        recorder.reset();
+        recorders.forEach(SingleWriterRecorder::reset);
         long from = delivered.sum();
         long cpu0 = cpuNanos(serverThreads);
         long loadCpu0 = cpuNanos(Load.THREADS);
@@ -86,7 +102,8 @@ final class Meter {
         double elapsed = (System.nanoTime() - t0) / 1e9;
         double cpuPerMessage = (double) (cpuNanos(serverThreads) - cpu0) / Math.max(1, count);
         double loadCpuPerMessage = (double) (cpuNanos(Load.THREADS) - loadCpu0) / Math.max(1, count);
-        Histogram latency = recorder.getIntervalHistogram();
+        Histogram latency = new Histogram(3);
+        recorders.forEach(r -> latency.add(r.getIntervalHistogram()));
         sending = false;
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(drainSeconds);
         while (delivered.sum() < sent.sum() && failure.get() == null && System.nanoTime() < deadline) {

@@ -1,8 +1,8 @@
 package com.example.im.bench;
 
 import com.example.im.bench.Load.Conn;
+import com.example.im.bench.Load.Template;
 import com.example.im.bench.Meter.Result;
-import com.example.im.protocol.Envelope;
 import java.util.List;
 import java.util.concurrent.locks.LockSupport;
 
@@ -33,10 +33,10 @@ final class Relay {
     static Result closedLoop(String label, String serverThreads, List<Pair> pairs, int window, int size,
                              double warmupSeconds, double seconds) {
         Relay relay = new Relay(size);
-        pairs.forEach(pair -> relay.listen(pair, true));
-        for (Pair pair : pairs) {
+        List<Lane> lanes = pairs.stream().map(pair -> relay.listen(pair, true)).toList();
+        for (Lane lane : lanes) {
             for (int i = 0; i < window; i++) {
-                relay.send(pair, System.nanoTime(), true);
+                relay.send(lane, System.nanoTime(), true);
             }
         }
         return relay.meter.measure(label, warmupSeconds, seconds, serverThreads);
@@ -54,7 +54,7 @@ final class Relay {
     static Result openLoop(String label, String serverThreads, List<Pair> pairs, double rate, int size,
                            double warmupSeconds, double seconds) {
         Relay relay = new Relay(size);
-        pairs.forEach(pair -> relay.listen(pair, false));
+        List<Lane> lanes = pairs.stream().map(pair -> relay.listen(pair, false)).toList();
         long start = System.nanoTime();
         relay.meter.recordFrom = start + (long) (warmupSeconds * 1e9);
         long end = relay.meter.recordFrom + (long) (seconds * 1e9);
@@ -64,7 +64,7 @@ final class Relay {
             long n = 0;
             for (long now = System.nanoTime(); now < end && !relay.meter.failed(); now = System.nanoTime()) {
                 for (long due = (long) ((now - start) / nanosPerMessage); n < due; n++) {
-                    relay.send(pairs.get((int) (n % pairs.size())), start + (long) (n * nanosPerMessage), false);
+                    relay.send(lanes.get((int) (n % lanes.size())), start + (long) (n * nanosPerMessage), false);
                 }
                 if (relay.meter.sent.sum() - relay.meter.delivered.sum() > maxBacklog) {
                     relay.meter.fail(label + ": over " + maxBacklog + " messages in flight; the server cannot "
@@ -84,43 +84,34 @@ final class Relay {
     }
     // end::open-loop[]
 
-    private void listen(Pair pair, boolean closedLoop) {
-        boolean echo = pair.sender() == pair.receiver();
-        pair.sender().onFrame = frame -> {
-            if (frame.hasError()) {
-                meter.fail(pair.sender().uid + " got " + frame.getError().getCode() + ": "
-                        + frame.getError().getText());
-            } else if (echo && frame.hasChat()) {
-                received(pair, frame, closedLoop);
-            }
-        };
-        if (!echo) {
-            pair.receiver().onFrame = frame -> {
-                if (frame.hasChat()) {
-                    received(pair, frame, closedLoop);
-                }
-            };
-            meter.watch(pair.receiver());
-        }
-        meter.watch(pair.sender());
+    /** A pair and the template of its frames. */
+    private record Lane(Conn sender, Template frame) {
     }
 
-    private void received(Pair pair, Envelope frame, boolean closedLoop) {
-        long now = System.nanoTime();
-        meter.delivered(Load.stamp(frame), now);
-        if (closedLoop && meter.sending()) {
-            send(pair, now, true);
+    /** Watches the pair; each delivery is metered and, in the closed loop, sends the pair's next message. */
+    private Lane listen(Pair pair, boolean closedLoop) {
+        Lane lane = new Lane(pair.sender(), new Template(Load.chat(pair.receiver().uid, 0, size)));
+        pair.receiver().onChat = stamp -> {
+            long now = System.nanoTime();
+            meter.delivered(stamp, now);
+            if (closedLoop && meter.sending()) {
+                send(lane, now, true);
+            }
+        };
+        meter.watch(pair.sender());
+        if (pair.receiver() != pair.sender()) {
+            meter.watch(pair.receiver());
         }
+        return lane;
     }
 
     /** {@code batched}: flushed with the connection's other frames of this event-loop tick (closed loop). */
-    private void send(Pair pair, long stamp, boolean batched) {
+    private void send(Lane lane, long stamp, boolean batched) {
         meter.sent.increment();
-        Envelope frame = Load.chat(pair.receiver().uid, stamp, size);
         if (batched) {
-            pair.sender().sendBatched(frame);
+            lane.sender().sendBatched(lane.frame(), stamp);
         } else {
-            pair.sender().send(frame);
+            lane.sender().send(lane.frame(), stamp);
         }
     }
 }

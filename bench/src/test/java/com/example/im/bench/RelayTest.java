@@ -56,12 +56,13 @@ class RelayTest {
     void batchedSendsFromAnyThreadAreAllFlushed() throws Exception {
         Conn conn = connect("h").get(0);
         java.util.concurrent.CountDownLatch echoed = new java.util.concurrent.CountDownLatch(2_000);
-        conn.onFrame = frame -> echoed.countDown();
+        conn.onChat = stamp -> echoed.countDown();
+        Load.Template frame = new Load.Template(Load.chat("h", 0, 32));
 
         for (int i = 0; i < 1_000; i++) {
-            conn.sendBatched(Load.chat("h", i, 32)); // from this thread: queued for the event loop
+            conn.sendBatched(frame, i); // from this thread: queued for the event loop
             long stamp = i;
-            conn.channel.eventLoop().execute(() -> conn.sendBatched(Load.chat("h", stamp, 32))); // on it
+            conn.channel.eventLoop().execute(() -> conn.sendBatched(frame, stamp)); // on it
         }
 
         assertThat(echoed.await(10, java.util.concurrent.TimeUnit.SECONDS))
