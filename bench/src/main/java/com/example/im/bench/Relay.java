@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Drives sender/receiver pairs of private messages (scenarios 1-4 and 7). Latency runs from the sender's
+ * Drives sender/receiver pairs of private messages (scenarios 1-4, 7 and 9). Latency runs from the sender's
  * {@code System.nanoTime()}, carried in the content, to the receiver in this same process, so both ends read one
  * clock.
  */
@@ -16,6 +16,9 @@ final class Relay {
     /** A sender and its receiver; for the echo server both are the same connection. */
     record Pair(Conn sender, Conn receiver) {
     }
+
+    /** In the failure of an open loop that fell behind (a search takes it for "too fast", not for a fault). */
+    static final String CANNOT_SUSTAIN = "the server cannot sustain";
 
     private final Meter meter = new Meter();
     private final int size;
@@ -53,22 +56,53 @@ final class Relay {
      */
     static Result openLoop(String label, String serverThreads, List<Pair> pairs, double rate, int size,
                            double warmupSeconds, double seconds) {
+        double gap = 1e9 / rate;
+        return openLoop(label, serverThreads, pairs, rate, new Arrivals() {
+            @Override
+            public Pair pair(long n) {
+                return pairs.get((int) (n % pairs.size()));
+            }
+
+            @Override
+            public double gapNanos() {
+                return gap;
+            }
+        }, size, warmupSeconds, seconds);
+    }
+
+    /**
+     * Who sends the open loop's n-th message to whom, and how long after the one before it is due (a fixed gap
+     * for scenario 7, an exponential one for scenario 9's Poisson process). Called from the pacer thread only.
+     */
+    interface Arrivals {
+        Pair pair(long n);
+
+        double gapNanos();
+    }
+
+    /**
+     * The open loop with any {@code arrivals}, at {@code rate} messages per second on average. {@code listeners}:
+     * the pairs whose frames this run counts (and whose connections it watches); every pair {@code arrivals} names
+     * must be made of their connections.
+     */
+    static Result openLoop(String label, String serverThreads, List<Pair> listeners, double rate, Arrivals arrivals,
+                           int size, double warmupSeconds, double seconds) {
         Relay relay = new Relay(size);
-        pairs.forEach(pair -> relay.listen(pair, false));
+        listeners.forEach(pair -> relay.listen(pair, false));
         long start = System.nanoTime();
         relay.meter.recordFrom = start + (long) (warmupSeconds * 1e9);
         long end = relay.meter.recordFrom + (long) (seconds * 1e9);
-        double nanosPerMessage = 1e9 / rate;
         long maxBacklog = Math.max(10_000, (long) rate * 5);
         Thread pacer = new Thread(() -> {
             long n = 0;
+            double due = 0; // when message n is due, in ns after start
             for (long now = System.nanoTime(); now < end && !relay.meter.failed(); now = System.nanoTime()) {
-                for (long due = (long) ((now - start) / nanosPerMessage); n < due; n++) {
-                    relay.send(pairs.get((int) (n % pairs.size())), start + (long) (n * nanosPerMessage), false);
+                for (; due < now - start; n++, due += arrivals.gapNanos()) {
+                    relay.send(arrivals.pair(n), start + (long) due, false);
                 }
                 if (relay.meter.sent.sum() - relay.meter.delivered.sum() > maxBacklog) {
-                    relay.meter.fail(label + ": over " + maxBacklog + " messages in flight; the server cannot "
-                            + "sustain " + (long) rate + " msgs/s");
+                    relay.meter.fail(label + ": over " + maxBacklog + " messages in flight; " + CANNOT_SUSTAIN + " "
+                            + (long) rate + " msgs/s");
                 }
                 LockSupport.parkNanos(200_000);
             }
