@@ -170,9 +170,9 @@ final class Traffic {
             probe = new Probe(rate, false, null);
         }
         double pingRate = (pings.sum() - pings0) / ((System.nanoTime() - t0) / 1e9);
-        System.out.printf(Locale.ROOT, "  -> %.0f msgs/s: %s (users also sent %.0f pings/s)%n", rate,
-                probe.result() == null ? "fell behind" : String.format(Locale.ROOT, "p99 %.2f ms, %s",
-                        probe.result().p(99) / 1e6, probe.passed() ? "within " + (int) P99_LIMIT_MS + " ms" : "too slow"),
+        String verdict = probe.result() == null ? "fell behind" : String.format(Locale.ROOT, "p99 %.2f ms, %s",
+                probe.result().p(99) / 1e6, probe.passed() ? "within " + (int) P99_LIMIT_MS + " ms" : "too slow");
+        System.out.printf(Locale.ROOT, "  -> %.0f msgs/s: %s (users also sent %.0f pings/s)%n", rate, verdict,
                 pingRate);
         return probe;
     }
