@@ -57,7 +57,7 @@ final class Relay {
     static Result openLoop(String label, String serverThreads, List<Pair> pairs, double rate, int size,
                            double warmupSeconds, double seconds) {
         double gap = 1e9 / rate;
-        return openLoop(label, serverThreads, pairs, rate, new Arrivals() {
+        return openLoop(label, serverThreads, pairs, rate, Math.max(10_000, (long) rate * 5), new Arrivals() {
             @Override
             public Pair pair(long n) {
                 return pairs.get((int) (n % pairs.size()));
@@ -83,16 +83,16 @@ final class Relay {
     /**
      * The open loop with any {@code arrivals}, at {@code rate} messages per second on average. {@code listeners}:
      * the pairs whose frames this run counts (and whose connections it watches); every pair {@code arrivals} names
-     * must be made of their connections.
+     * must be made of their connections. With more than {@code maxBacklog} messages in flight the pacer stops and
+     * the run fails ({@link #CANNOT_SUSTAIN}).
      */
-    static Result openLoop(String label, String serverThreads, List<Pair> listeners, double rate, Arrivals arrivals,
-                           int size, double warmupSeconds, double seconds) {
+    static Result openLoop(String label, String serverThreads, List<Pair> listeners, double rate, long maxBacklog,
+                           Arrivals arrivals, int size, double warmupSeconds, double seconds) {
         Relay relay = new Relay(size);
         listeners.forEach(pair -> relay.listen(pair, false));
         long start = System.nanoTime();
         relay.meter.recordFrom = start + (long) (warmupSeconds * 1e9);
         long end = relay.meter.recordFrom + (long) (seconds * 1e9);
-        long maxBacklog = Math.max(10_000, (long) rate * 5);
         Thread pacer = new Thread(() -> {
             long n = 0;
             double due = 0; // when message n is due, in ns after start

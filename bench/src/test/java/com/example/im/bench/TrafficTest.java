@@ -1,6 +1,7 @@
 package com.example.im.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.example.im.bench.Load.Conn;
 import com.example.im.bench.Meter.Result;
@@ -9,6 +10,9 @@ import com.example.im.bench.Traffic.Probe;
 import com.example.im.embedded.EmbeddedRedis;
 import com.example.im.server.ChatServer;
 import com.example.im.server.ServerConfig;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -102,6 +106,28 @@ class TrafficTest {
                     Traffic.logOut(users, a, b);
                 }
             }
+        }
+    }
+
+    @Test
+    void aRunTheServerCannotKeepUpWithStopsAsFallenBehindNotAsAFault() {
+        // A server that reads every frame and delivers nothing: every message stays in flight.
+        try (LoopbackServer sink = new LoopbackServer("sink", p -> p.addLast(new ChannelInboundHandlerAdapter() {
+                @Override
+                public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                    ReferenceCountUtil.release(msg);
+                }
+            }));
+             Load load = new Load(1)) {
+            List<Conn> users = load.connect(sink.address(), null, uids("s", 4), false, 4);
+            Meter.drainSeconds = 1;
+
+            assertThatThrownBy(() -> Traffic.step(users, 2_000, 32, 0, 1, 1))
+                    .isInstanceOfSatisfying(IllegalStateException.class,
+                            e -> assertThat(Traffic.fellBehind(e)).as(e.getMessage()).isTrue());
+            assertThat(Traffic.fellBehind(new IllegalStateException("sent 4 messages, delivered 0"))).isFalse();
+        } finally {
+            Meter.drainSeconds = 30;
         }
     }
 
