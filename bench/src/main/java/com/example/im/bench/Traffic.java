@@ -31,7 +31,8 @@ import java.util.function.DoubleFunction;
  * at low rates a user stays silent longer than the node's 15 s reader-idle time and the node closes it as dead.
  *
  * <p>The scenario looks for the highest R whose p99 stays within {@value #P99_LIMIT_MS} ms ({@link #search}) and
- * reports it with the server's and the load generator's CPU per message at that rate.
+ * reports it with the server's and the load generator's CPU per message at that rate (docs/benchmarks.md, "9. Real
+ * traffic").
  */
 final class Traffic {
 
@@ -40,7 +41,7 @@ final class Traffic {
     /** Open files kept free for everything else the JVM opens while the users are connected. */
     private static final int SPARE_FILES = 200;
     /** Users logged in at a time, alternately on each node; each batch gets its heartbeat before the next. */
-    private static final int BATCH = 500;
+    private static final int BATCH = 250;
 
     private Traffic() {
     }
@@ -143,7 +144,7 @@ final class Traffic {
             try {
                 int[] left = {count - count / 2, count / 2}; // still to connect to a, to b
                 for (int i = 0; left[0] + left[1] > 0; i++) {
-                    int n = Math.min(BATCH / 2, left[i % 2]);
+                    int n = Math.min(BATCH, left[i % 2]);
                     left[i % 2] -= n;
                     List<Conn> batch = s.connect((i % 2 == 0 ? a : b).localAddress(), n, "t" + i + "-", true);
                     // From login on, not once all are in: 10 000 logins can outlast the node's reader-idle time.
