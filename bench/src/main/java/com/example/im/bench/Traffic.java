@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.SplittableRandom;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.DoubleFunction;
@@ -72,7 +73,7 @@ final class Traffic {
             if (Double.isNaN(failed)) {
                 rate = passed * 2;
             } else if (Double.isNaN(passed)) {
-                rate = failed / 2;
+                rate = Math.max(1, Math.rint(failed / 2));
             } else if (failed / passed < 1.02) {
                 break;
             } else {
@@ -118,8 +119,8 @@ final class Traffic {
         // Every user sends and receives: as a pair with itself, its chat frames are counted as deliveries and its
         // error frames fail the run, whoever the pair that sent them.
         List<Pair> listeners = users.stream().map(u -> new Pair(u, u)).toList();
-        return Relay.openLoop("traffic at " + (long) rate + "/s", Bench.NODE_THREADS, listeners, rate,
-                Math.max(1_000, (long) rate), poisson(users, rate, seed), size, warmupSeconds, seconds);
+        return Relay.openLoop(String.format(Locale.ROOT, "traffic at %.0f/s", rate), Bench.NODE_THREADS, listeners,
+                rate, Math.max(1_000, (long) rate), poisson(users, rate, seed), size, warmupSeconds, seconds);
     }
 
     /** A run that failed because it fell behind (too fast for the nodes), not because of a fault. */
@@ -256,22 +257,31 @@ final class Traffic {
         }
     }
 
-    /** ChatClient's heartbeat (docs/03-heartbeat.md): a user that has written nothing for a while pings. */
+    /**
+     * ChatClient's heartbeat (docs/03-heartbeat.md): a user that has written nothing for {@code pingMillis} pings,
+     * here up to a fifth of that later again. Real users' clocks are independent; without the jitter, every pause
+     * of this one JVM (a GC, a busy core) would line the timers of all its users up into one burst of thousands of
+     * pings every interval, a load no real population makes.
+     */
     private static final class Pinger extends IdleStateHandler {
         private final LongAdder pings;
+        private final long jitterMillis;
 
         Pinger(long pingMillis, LongAdder pings) {
             super(0, pingMillis, 0, TimeUnit.MILLISECONDS);
             this.pings = pings;
+            this.jitterMillis = Math.max(1, pingMillis / 5);
         }
 
         @Override
         protected void channelIdle(ChannelHandlerContext ctx, IdleStateEvent event) {
-            pings.increment();
-            // From the tail, through the encoder (and through this handler, which notes the write).
-            ctx.channel().writeAndFlush(Envelope.newBuilder()
-                    .setPing(Ping.newBuilder().setSentAt(System.currentTimeMillis())).build(),
-                    ctx.channel().voidPromise());
+            ctx.executor().schedule(() -> {
+                pings.increment();
+                // From the tail, through the encoder (and through this handler, which notes the write).
+                ctx.channel().writeAndFlush(Envelope.newBuilder()
+                        .setPing(Ping.newBuilder().setSentAt(System.currentTimeMillis())).build(),
+                        ctx.channel().voidPromise());
+            }, ThreadLocalRandom.current().nextLong(jitterMillis), TimeUnit.MILLISECONDS);
         }
     }
 }
