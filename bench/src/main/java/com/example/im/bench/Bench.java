@@ -41,6 +41,8 @@ public final class Bench {
                 idle        6. idle heart-beating connections one node holds, heap per connection (vs bare Netty)
                 latency     7. p99 same-node latency at 50 % of the same-node rate (vs echo at that rate)
                 jmh         8. JMH: codec (protobuf vs text) and consistent-hash ring lookup (vs modulo hashing)
+                traffic     9. N users on two nodes, each message from a random user to a random other, Poisson
+                               arrivals: the highest rate with p99 <= 50 ms, and the CPU per message at that rate
                 all         every scenario above, one table
                 smoke       every scenario with tiny sizes (CI): checks each completes and delivers all it sent
               relay flags:   --pairs 64 --window 32 --size 32 --seconds 5 --warmup 2 --load-threads 2
@@ -51,13 +53,16 @@ public final class Bench {
               latency flags: --load 0.5 (fraction of the same-node rate) or --rate MSGS_PER_S
               idle flags:    --connections 2000 --per-process 9000 --ping-ms 5000 --hold-seconds 12
               jmh flags:     --jmh-forks 1 --jmh-iterations 5 --jmh-time 1s
+              traffic flags: --users 10000 --start-rate 1000 --steps 8 (doubling from --start-rate until p99 > 50 ms,
+                             then bisecting; each step --warmup + --seconds), --ping-ms (a silent user pings)
               every run:     --rounds 3: scenarios 1-5 and 7 run this many times, interleaved (baseline and measured
-                             in each round); the table gives medians. Scenarios 6 and 8 run once.
+                             in each round); the table gives medians. Scenarios 6, 8 and 9 run once.
               output:        --markdown FILE (the table as Markdown, for docs/benchmarks.md)""";
 
     static final Set<String> FLAGS = Set.of("pairs", "window", "size", "seconds", "warmup", "load-threads", "redis",
             "groups", "group-size", "group-window", "load", "rate", "connections", "per-process", "ping-ms",
-            "hold-seconds", "jmh-forks", "jmh-iterations", "jmh-time", "markdown", "jvm-warmup", "rounds", "rtts");
+            "hold-seconds", "jmh-forks", "jmh-iterations", "jmh-time", "markdown", "jvm-warmup", "rounds", "rtts",
+            "users", "start-rate", "steps");
 
     /** What {@code smoke} changes: seconds, not minutes, on a 2-core CI machine. */
     static final Map<String, String> SMOKE = Map.ofEntries(Map.entry("pairs", "2"), Map.entry("window", "4"),
@@ -65,7 +70,8 @@ public final class Bench {
             Map.entry("group-size", "10"), Map.entry("group-window", "2"), Map.entry("connections", "200"),
             Map.entry("per-process", "120"), Map.entry("ping-ms", "1000"), Map.entry("hold-seconds", "2.5"),
             Map.entry("jvm-warmup", "0.2"), Map.entry("rounds", "1"), Map.entry("jmh-forks", "0"),
-            Map.entry("jmh-iterations", "1"), Map.entry("jmh-time", "100ms"), Map.entry("rtts", "0,1"));
+            Map.entry("jmh-iterations", "1"), Map.entry("jmh-time", "100ms"), Map.entry("rtts", "0,1"),
+            Map.entry("users", "200"), Map.entry("steps", "2"));
 
     /** Thread name prefixes of the servers under test (their CPU time is reported per message). */
     static final String NODE_THREADS = "im-";
@@ -105,7 +111,7 @@ public final class Bench {
 
     private static void run(String scenario, Flags flags) throws Exception {
         List<String> all = List.of("echo", "same-node", "cross-node", "naive", "rtt", "fanout", "fanout-3", "latency",
-                "idle", "jmh");
+                "idle", "jmh", "traffic");
         List<String> scenarios = switch (scenario) {
             case "all", "smoke" -> all;
             default -> {
@@ -134,8 +140,9 @@ public final class Bench {
             for (int round = 1; round <= rounds; round++) {
                 run.newRound();
                 for (String name : scenarios) {
-                    if (round > 1 && (name.equals("idle") || name.equals("jmh"))) {
-                        continue; // slow, and stable enough: idle counts connections, JMH repeats on its own
+                    if (round > 1 && (name.equals("idle") || name.equals("jmh") || name.equals("traffic"))) {
+                        continue; // slow, and stable enough: idle counts connections, JMH repeats on its own,
+                                  // traffic is a search of many runs with no baseline to interleave
                     }
                     System.out.println("== " + name + (rounds > 1 ? " (round " + round + " of " + rounds + ")" : ""));
                     run.run(name);
@@ -263,6 +270,7 @@ public final class Bench {
                 case "latency" -> latency();
                 case "idle" -> Idle.run(this, table);
                 case "jmh" -> JmhReport.run(this, table);
+                case "traffic" -> Traffic.run(this, table);
                 default -> throw new IllegalArgumentException(name);
             }
         }
@@ -271,7 +279,7 @@ public final class Bench {
          * The load generator's CPU per message in {@code run} next to the server's in the same run: a ratio above 1
          * means the load generator, not the server, is the busier side of the shared cores.
          */
-        private void loadCpuRow(String what, Result run) {
+        void loadCpuRow(String what, Result run) {
             table.ratio(what + ": load generator CPU per " + (what.startsWith("5") ? "delivery" : "message")
                             + ", ns (base: the server's)",
                     run.loadCpuNanosPerMessage(), run.serverCpuNanosPerMessage(), "%.0f", "< 1");

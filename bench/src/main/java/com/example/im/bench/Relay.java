@@ -3,7 +3,9 @@ package com.example.im.bench;
 import com.example.im.bench.Load.Conn;
 import com.example.im.bench.Load.Template;
 import com.example.im.bench.Meter.Result;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -16,6 +18,9 @@ final class Relay {
     /** A sender and its receiver; for the echo server both are the same connection. */
     record Pair(Conn sender, Conn receiver) {
     }
+
+    /** In the failure of an open loop that fell behind (a search takes it for "too fast", not for a fault). */
+    static final String CANNOT_SUSTAIN = "the server cannot sustain";
 
     private final Meter meter = new Meter();
     private final int size;
@@ -53,24 +58,62 @@ final class Relay {
      */
     static Result openLoop(String label, String serverThreads, List<Pair> pairs, double rate, int size,
                            double warmupSeconds, double seconds) {
+        double gap = 1e9 / rate;
+        return openLoop(label, serverThreads, pairs, rate, Math.max(10_000, (long) rate * 5), new Arrivals() {
+            @Override
+            public Pair pair(long n) {
+                return pairs.get((int) (n % pairs.size()));
+            }
+
+            @Override
+            public double gapNanos() {
+                return gap;
+            }
+        }, size, warmupSeconds, seconds);
+    }
+
+    /**
+     * Who sends the open loop's n-th message to whom, and how long after the one before it is due (a fixed gap
+     * for scenario 7, an exponential one for scenario 9's Poisson process). Called from the pacer thread only.
+     */
+    interface Arrivals {
+        Pair pair(long n);
+
+        double gapNanos();
+    }
+
+    /**
+     * The open loop with any {@code arrivals}, at {@code rate} messages per second on average. {@code listeners}:
+     * the pairs whose frames this run counts (and whose connections it watches); every pair {@code arrivals} names
+     * must be made of their connections. With more than {@code maxBacklog} messages in flight the pacer stops and
+     * the run fails ({@link #CANNOT_SUSTAIN}).
+     */
+    static Result openLoop(String label, String serverThreads, List<Pair> listeners, double rate, long maxBacklog,
+                           Arrivals arrivals, int size, double warmupSeconds, double seconds) {
         Relay relay = new Relay(size);
-        List<Lane> lanes = pairs.stream().map(pair -> relay.listen(pair, false)).toList();
+        Map<Conn, Template> toReceiver = new IdentityHashMap<>(); // the frame template for each receiver
+        listeners.forEach(pair -> toReceiver.put(pair.receiver(), relay.listen(pair, false).frame()));
         long start = System.nanoTime();
         relay.meter.recordFrom = start + (long) (warmupSeconds * 1e9);
-        long end = relay.meter.recordFrom + (long) (seconds * 1e9);
-        double nanosPerMessage = 1e9 / rate;
-        long maxBacklog = Math.max(10_000, (long) rate * 5);
         Thread pacer = new Thread(() -> {
             long n = 0;
-            for (long now = System.nanoTime(); now < end && !relay.meter.failed(); now = System.nanoTime()) {
-                for (long due = (long) ((now - start) / nanosPerMessage); n < due; n++) {
-                    relay.send(lanes.get((int) (n % lanes.size())), start + (long) (n * nanosPerMessage), false);
+            double due = 0; // when message n is due, in ns after start
+            // Until the meter has taken its last CPU reading: a pacer thread that ended before it would drop out of
+            // the load generator's CPU sum, with all the CPU it had used (measured: a negative figure).
+            for (long now = start; relay.meter.sending() && !relay.meter.failed(); now = System.nanoTime()) {
+                for (; due < now - start; n++, due += arrivals.gapNanos()) {
+                    Pair pair = arrivals.pair(n);
+                    relay.send(new Lane(pair.sender(), toReceiver.get(pair.receiver())), start + (long) due, false);
                 }
                 if (relay.meter.sent.sum() - relay.meter.delivered.sum() > maxBacklog) {
-                    relay.meter.fail(label + ": over " + maxBacklog + " messages in flight; the server cannot "
-                            + "sustain " + (long) rate + " msgs/s");
+                    relay.meter.fail(label + ": over " + maxBacklog + " messages in flight; " + CANNOT_SUSTAIN + " "
+                            + (long) rate + " msgs/s");
                 }
-                LockSupport.parkNanos(200_000);
+                // At least 200 us between wake-ups, so a high rate sends in small bursts; at a low rate, until the
+                // next message is due (at most 10 ms, to see the end of the run): a pacer waking every 200 us
+                // costs a tenth of a core by itself (measured at 20 msgs/s), which would count as load per message.
+                long untilDue = start + (long) due - System.nanoTime();
+                LockSupport.parkNanos(Math.min(10_000_000, Math.max(200_000, untilDue)));
             }
         }, "bench-pacer");
         pacer.start();
