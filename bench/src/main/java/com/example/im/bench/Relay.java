@@ -41,7 +41,7 @@ final class Relay {
         List<Lane> lanes = pairs.stream().map(pair -> relay.listen(pair, true)).toList();
         for (Lane lane : lanes) {
             for (int i = 0; i < window; i++) {
-                relay.send(lane, System.nanoTime(), true);
+                relay.send(lane, System.nanoTime());
             }
         }
         return relay.meter.measure(label, warmupSeconds, seconds, serverThreads);
@@ -51,10 +51,9 @@ final class Relay {
     /**
      * Open loop at a fixed {@code rate} (messages per second over all pairs, round robin), whether or not earlier
      * messages have arrived. A message's stamp is the instant it was due, not when the pacer got round to it, so a
-     * stall counts against the server instead of hiding (coordinated omission). Unlike the closed loop, every
-     * message is flushed on its own: holding a due message back to share a flush with the next would add the
-     * batching delay to the latency this scenario measures, and at half the closed loop's rate the pacer seldom has
-     * two messages for one connection in the same instant anyway.
+     * stall counts against the server instead of hiding (coordinated omission). Nothing is held back to share a
+     * flush: the pacer wakes every 200 us at most and hands what has come due to the event loops ({@link Load.Tick},
+     * one task per loop and one flush per connection per tick); the wait for the tick counts as latency.
      */
     static Result openLoop(String label, String serverThreads, List<Pair> pairs, double rate, int size,
                            double warmupSeconds, double seconds) {
@@ -98,13 +97,16 @@ final class Relay {
         Thread pacer = new Thread(() -> {
             long n = 0;
             double due = 0; // when message n is due, in ns after start
+            Load.Tick tick = new Load.Tick();
             // Until the meter has taken its last CPU reading: a pacer thread that ended before it would drop out of
             // the load generator's CPU sum, with all the CPU it had used (measured: a negative figure).
             for (long now = start; relay.meter.sending() && !relay.meter.failed(); now = System.nanoTime()) {
                 for (; due < now - start; n++, due += arrivals.gapNanos()) {
                     Pair pair = arrivals.pair(n);
-                    relay.send(new Lane(pair.sender(), toReceiver.get(pair.receiver())), start + (long) due, false);
+                    relay.meter.sent.increment();
+                    tick.add(pair.sender(), toReceiver.get(pair.receiver()), start + (long) due);
                 }
+                tick.send();
                 if (relay.meter.sent.sum() - relay.meter.delivered.sum() > maxBacklog) {
                     relay.meter.fail(label + ": over " + maxBacklog + " messages in flight; " + CANNOT_SUSTAIN + " "
                             + (long) rate + " msgs/s");
@@ -138,7 +140,7 @@ final class Relay {
             long now = System.nanoTime();
             meter.delivered(stamp, now);
             if (closedLoop && meter.sending()) {
-                send(lane, now, true);
+                send(lane, now);
             }
         };
         meter.watch(pair.sender());
@@ -149,12 +151,8 @@ final class Relay {
     }
 
     /** {@code batched}: flushed with the connection's other frames of this event-loop tick (closed loop). */
-    private void send(Lane lane, long stamp, boolean batched) {
+    private void send(Lane lane, long stamp) {
         meter.sent.increment();
-        if (batched) {
-            lane.sender().sendBatched(lane.frame(), stamp);
-        } else {
-            lane.sender().send(lane.frame(), stamp);
-        }
+        lane.sender().sendBatched(lane.frame(), stamp);
     }
 }
