@@ -166,7 +166,8 @@ public final class ChatServer implements AutoCloseable {
     // tag::shutdown[]
     /**
      * Graceful shutdown, in this order, bounded by {@code --shutdown-timeout-ms}; each step is timed and logged.
-     * Runs on SIGTERM (the shutdown hook of {@link #main}) and from tests. Returns when everything has stopped.
+     * Runs on SIGTERM or SIGINT (Ctrl-C), from the shutdown hook of {@link #main}, and from tests. Returns when
+     * everything has stopped.
      */
     @Override
     public void close() {
