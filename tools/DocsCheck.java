@@ -32,12 +32,13 @@ import java.util.stream.Stream;
  * </ul>
  *
  * It also checks that every section reference resolves: {@code docs/<chapter>.md, "<heading>"} (the form the code
- * and the docs use, the quoted text possibly on the next comment line) in the .java files under stage*&#47;, bench/,
+ * and the docs use, the quoted text possibly on the next comment line; in Markdown also a link to a chapter followed
+ * by the quoted heading, {@code [text](<chapter>.md), "<heading>"}) in the .java files under stage*&#47;, bench/,
  * checker/, testkit/, embedded-infra/ and tools/, in docs/*.md (outside generated blocks, whose source is checked)
- * and in the READMEs must name an existing file with a heading ({@code #} to {@code ######}, outside code fences)
- * whose text is the quoted text, or starts with it followed by a colon ("Two more bounds" for "Two more bounds: the
- * login deadline and the slow reader"). A broken one is reported as file:line and fails the check; --fix does not
- * guess a repair.
+ * and in the READMEs must name an existing file under docs/ with a heading ({@code #} to {@code ######}, outside code
+ * fences) whose text is the quoted text, or starts with it followed by a colon ("Two more bounds" for "Two more
+ * bounds: the login deadline and the slow reader"). A broken one is reported as file:line and fails the check; --fix
+ * does not guess a repair.
  */
 public final class DocsCheck {
 
@@ -102,11 +103,13 @@ public final class DocsCheck {
     }
 
     /**
-     * docs/<chapter>.md, "<heading>": the comma, then spaces, line breaks and comment continuations, then the quoted
-     * heading, which may itself go on over the next comment line.
+     * docs/<chapter>.md, "<heading>", or in Markdown a link to a chapter followed by the same: [text](<chapter>.md),
+     * "<heading>" (the link's target relative to the file it is in). Then the comma, spaces, line breaks and comment
+     * continuations, then the quoted heading, which may itself go on over the next comment line.
      */
     private static final Pattern SECTION_REF = Pattern.compile(
-            "docs/([A-Za-z0-9_-]+(?:\\.md)?),(?:\\s|\\*|//)*\"([^\"]{1,200})\"");
+            "(?:docs/([A-Za-z0-9_-]+(?:\\.md)?)|\\]\\(((?:\\.\\./)*(?:docs/)?[A-Za-z0-9_-]+\\.md)\\)),"
+                    + "(?:\\s|\\*|//)*\"([^\"]{1,200})\"");
 
     private static int sectionReferenceCount;
 
@@ -151,18 +154,19 @@ public final class DocsCheck {
             Matcher m = SECTION_REF.matcher(text);
             while (m.find()) {
                 sectionReferenceCount++;
-                String file = m.group(1);
-                String heading = LINE_BREAK.matcher(m.group(2)).replaceAll(" ").strip();
-                String where = root.relativize(source) + ":" + (text.substring(0, m.start()).lines().count()
-                        + (m.start() == 0 || text.charAt(m.start() - 1) == '\n' ? 1 : 0));
-                Path doc = root.resolve("docs").resolve(file);
-                if (!file.endsWith(".md") || !Files.isRegularFile(doc)) {
-                    broken.add(where + ": docs/" + file + " is not a file under docs/ (name it docs/<chapter>.md)");
+                Path doc = m.group(1) != null ? root.resolve("docs").resolve(m.group(1))
+                        : source.getParent().resolve(m.group(2)).normalize();
+                String file = root.relativize(doc).toString();
+                String heading = LINE_BREAK.matcher(m.group(3)).replaceAll(" ").strip();
+                String where = root.relativize(source) + ":" + (text.substring(0, m.start()).chars()
+                        .filter(c -> c == '\n').count() + 1);
+                if (!doc.getParent().equals(root.resolve("docs")) || !Files.isRegularFile(doc)) {
+                    broken.add(where + ": " + file + " is not a file under docs/ (name it docs/<chapter>.md)");
                     continue;
                 }
                 List<String> known = headings.computeIfAbsent(file, f -> headingsOf(doc));
                 if (known.stream().noneMatch(h -> h.equals(heading) || h.startsWith(heading + ":"))) {
-                    broken.add(where + ": docs/" + file + " has no heading \"" + heading + "\"");
+                    broken.add(where + ": " + file + " has no heading \"" + heading + "\"");
                 }
             }
         }
