@@ -16,7 +16,7 @@ import java.util.stream.Stream;
  *   java tools/DocsCheck.java --fix    # rewrite the generated blocks in place
  * </pre>
  *
- * Three kinds of generated block live in docs/*.md:
+ * Four kinds of generated block live in docs/*.md:
  * <ul>
  *   <li>{@code <!-- stage-diff: OLD NEW -->} ... {@code <!-- /stage-diff -->}: the "What changed" diffstat, exactly
  *       what {@code tools/stage-diff.sh --stat OLD NEW} prints (OLD may be {@code none});</li>
@@ -30,6 +30,15 @@ import java.util.stream.Stream;
  *       table of what each named promise file lets the delivery checker see (docs/checker.md), one column per
  *       file, so the docs say exactly what the checker enforces.</li>
  * </ul>
+ *
+ * It also checks that every section reference resolves: {@code docs/<chapter>.md, "<heading>"} (the form the code
+ * and the docs use, the quoted text possibly on the next comment line; in Markdown also a link to a chapter followed
+ * by the quoted heading, {@code [text](<chapter>.md), "<heading>"}) in the .java files under stage*&#47;, bench/,
+ * checker/, testkit/, embedded-infra/ and tools/, in docs/*.md (outside generated blocks, whose source is checked)
+ * and in the READMEs must name an existing file under docs/ with a heading ({@code #} to {@code ######}, outside code
+ * fences) whose text is the quoted text, or starts with it followed by a colon ("Two more bounds" for "Two more
+ * bounds: the login deadline and the slow reader"). A broken one is reported as file:line and fails the check; --fix
+ * does not guess a repair.
  */
 public final class DocsCheck {
 
@@ -77,15 +86,112 @@ public final class DocsCheck {
                 Files.writeString(file, out.toString(), StandardCharsets.UTF_8);
             }
         }
+        // Broken section references are problems --fix cannot solve, like a snippet whose tag is gone.
+        List<String> broken = sectionReferences(root);
+        problems.addAll(broken);
         if (problems.isEmpty() || fix) {
-            System.out.printf("docs check: %d generated blocks in %d files %s%n", blocks, files.size(),
-                    fix ? "rewritten" : "are current");
+            System.out.printf("docs check: %d generated blocks in %d files %s, %d section references checked%n",
+                    blocks, files.size(), fix ? "rewritten" : "are current", sectionReferenceCount);
             problems.stream().filter(p -> !p.endsWith("is stale")).forEach(p -> System.out.println("  ! " + p));
             System.exit(problems.stream().anyMatch(p -> !p.endsWith("is stale")) ? 1 : 0);
         }
         problems.forEach(p -> System.out.println("  ! " + p));
-        System.out.println("docs check failed: run `java tools/DocsCheck.java --fix` and commit the result");
+        System.out.println(broken.size() == problems.size()
+                ? "docs check failed: point each reference above at a heading of the file it names"
+                : "docs check failed: run `java tools/DocsCheck.java --fix` and commit the result");
         System.exit(1);
+    }
+
+    /**
+     * docs/<chapter>.md, "<heading>", or in Markdown a link to a chapter followed by the same: [text](<chapter>.md),
+     * "<heading>" (the link's target relative to the file it is in). Then the comma, spaces, line breaks and comment
+     * continuations, then the quoted heading, which may itself go on over the next comment line.
+     */
+    private static final Pattern SECTION_REF = Pattern.compile(
+            "(?:docs/([A-Za-z0-9_-]+(?:\\.md)?)|\\]\\(((?:\\.\\./)*(?:docs/)?[A-Za-z0-9_-]+\\.md)\\)),"
+                    + "(?:\\s|\\*|//)*\"([^\"]{1,200})\"");
+
+    private static int sectionReferenceCount;
+
+    private static final Pattern LINE_BREAK = Pattern.compile("\\s*\\n\\s*(?:\\*(?!/)|//)?\\s*");
+
+    private static final Pattern HEADING = Pattern.compile("^#{1,6}\\s+(.*?)\\s*$");
+
+    /** Every section reference that names no file or no heading in it, as "file:line: what is wrong". */
+    private static List<String> sectionReferences(Path root) throws IOException {
+        List<Path> sources = new ArrayList<>();
+        try (Stream<Path> s = Files.list(root)) {
+            for (Path dir : s.filter(Files::isDirectory).sorted().toList()) {
+                String name = dir.getFileName().toString();
+                if (name.startsWith("stage") || List.of("bench", "checker", "testkit", "embedded-infra", "tools")
+                        .contains(name)) {
+                    try (Stream<Path> w = Files.walk(dir)) {
+                        w.filter(p -> !root.relativize(p).toString().contains("/target/"))
+                                .filter(p -> p.toString().endsWith(".java") || p.getFileName().toString()
+                                        .equals("README.md"))
+                                .sorted().forEach(sources::add);
+                    }
+                }
+            }
+        }
+        try (Stream<Path> s = Files.list(root.resolve("docs"))) {
+            s.filter(p -> p.toString().endsWith(".md")).sorted().forEach(sources::add);
+        }
+        sources.add(root.resolve("README.md"));
+        java.util.Map<String, List<String>> headings = new java.util.HashMap<>();
+        List<String> broken = new ArrayList<>();
+        for (Path source : sources) {
+            String text = Files.readString(source, StandardCharsets.UTF_8);
+            if (source.toString().endsWith(".md")) {
+                // A generated block repeats code whose references are checked in the code; blank it, keep its lines.
+                Matcher b = BLOCK.matcher(text);
+                StringBuilder out = new StringBuilder();
+                while (b.find()) {
+                    b.appendReplacement(out, Matcher.quoteReplacement(b.group().replaceAll("[^\\n]", "")));
+                }
+                text = b.appendTail(out).toString();
+            }
+            Matcher m = SECTION_REF.matcher(text);
+            while (m.find()) {
+                sectionReferenceCount++;
+                Path doc = m.group(1) != null ? root.resolve("docs").resolve(m.group(1))
+                        : source.getParent().resolve(m.group(2)).normalize();
+                String file = root.relativize(doc).toString();
+                String heading = LINE_BREAK.matcher(m.group(3)).replaceAll(" ").strip();
+                String where = root.relativize(source) + ":" + (text.substring(0, m.start()).chars()
+                        .filter(c -> c == '\n').count() + 1);
+                if (!doc.getParent().equals(root.resolve("docs")) || !Files.isRegularFile(doc)) {
+                    broken.add(where + ": " + file + " is not a file under docs/ (name it docs/<chapter>.md)");
+                    continue;
+                }
+                List<String> known = headings.computeIfAbsent(file, f -> headingsOf(doc));
+                if (known.stream().noneMatch(h -> h.equals(heading) || h.startsWith(heading + ":"))) {
+                    broken.add(where + ": " + file + " has no heading \"" + heading + "\"");
+                }
+            }
+        }
+        return broken;
+    }
+
+    /** The text of every Markdown heading in a file, skipping fenced code (where # starts a shell comment). */
+    private static List<String> headingsOf(Path doc) {
+        List<String> found = new ArrayList<>();
+        boolean fenced = false;
+        try {
+            for (String line : Files.readAllLines(doc, StandardCharsets.UTF_8)) {
+                if (line.stripLeading().startsWith("```")) {
+                    fenced = !fenced;
+                    continue;
+                }
+                Matcher h = HEADING.matcher(line);
+                if (!fenced && h.matches()) {
+                    found.add(h.group(1));
+                }
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return found;
     }
 
     private static String stageDiff(Path root, String arg) throws IOException, InterruptedException {

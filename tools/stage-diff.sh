@@ -5,8 +5,10 @@
 #   tools/stage-diff.sh --stat stage1-single-node stage2-protobuf   # stat only (what the docs show)
 #   tools/stage-diff.sh --stat none stage1-single-node              # "none": everything is new
 #
-# Build output (target/) and whatever .gitignore ignores are left out, and so are the pom lines that only name the
-# stage (<artifactId>, <name>), so the diff shows the idea of the chapter and nothing else.
+# Build output (target/) and whatever .gitignore ignores are left out, and every occurrence of a stage's own folder
+# name in its own files (the pom's <artifactId> and <name>, "java -jar stage2-protobuf/target/stage2-protobuf.jar" in
+# a README or a usage message) reads STAGE in both copies, so a line that differs only by the stage's name is no
+# difference, and the diff shows the idea of the chapter and nothing else. A stage naming another stage keeps it.
 set -euo pipefail
 
 stat_only=false
@@ -32,14 +34,13 @@ done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# copy <stage> <dest>: the stage's tracked and untracked-but-not-ignored files, with the naming pom lines neutralised.
+# copy <stage> <dest>: the stage's tracked and untracked-but-not-ignored files, its own name replaced by STAGE in
+# every text file (grep -I skips binary ones; the name is matched whole, so stage1-single-node-x would stay).
 copy() {
   mkdir -p "$2"
   [ "$1" = none ] && return 0
   (cd "$root/$1" && git ls-files -co --exclude-standard -z . | tar --null -T - -cf -) | tar -C "$2" -xf -
-  if [ -f "$2/pom.xml" ]; then
-    sed -i -E "s#<(artifactId|name)>$1</(artifactId|name)>#<\\1>STAGE</\\2>#" "$2/pom.xml"
-  fi
+  grep -rlIZF -- "$1" "$2" | xargs -0 -r sed -i -E ":a; s#(^|[^A-Za-z0-9_-])$1([^A-Za-z0-9_-]|\$)#\\1STAGE\\2#g; ta"
 }
 copy "$old" "$tmp/old/$old"
 copy "$new" "$tmp/new/$new"

@@ -15,7 +15,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Encode + decode of one chat message: stage 1's text line (the baseline) vs stage 2's protobuf frame, through the
- * same Netty handlers the stages use (docs/02-protobuf.md, "What protobuf costs").
+ * same Netty handlers the stages use (docs/02-protobuf.md, "What protobuf costs (measured)").
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)

@@ -32,8 +32,8 @@ import java.util.function.DoubleFunction;
  * at low rates a user stays silent longer than the node's 15 s reader-idle time and the node closes it as dead.
  *
  * <p>The scenario looks for the highest R whose p99 stays within {@value #P99_LIMIT_MS} ms ({@link #search}) and
- * reports it with the server's and the load generator's CPU per message at that rate (docs/benchmarks.md, "9. Real
- * traffic").
+ * reports it with the server's and the load generator's CPU per message at that rate (docs/benchmarks.md, "What the
+ * numbers mean", 9.).
  */
 final class Traffic {
 

@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
 /**
  * One instance per connection: reads decoded lines, runs the command, writes the reply. {@link #uid} is this
  * connection's login and is only touched on the connection's own event-loop thread, so it needs no lock
- * (docs/01-single-node.md, "The handler").
+ * (docs/01-single-node.md, "Starting the server").
  */
 public final class ChatServerHandler extends SimpleChannelInboundHandler<String> {
 

@@ -7,7 +7,7 @@ import java.net.InetSocketAddress;
 
 /**
  * What a node publishes about itself in its znode {@code /im/servers/<nodeId>}, as JSON
- * (docs/04-zk-cluster.md, "The registry"):
+ * (docs/04-zk-cluster.md, "The registry layout"):
  *
  * <pre>{"nodeId":"127.0.0.1:7001","host":"127.0.0.1","port":7001,"connections":42}</pre>
  *

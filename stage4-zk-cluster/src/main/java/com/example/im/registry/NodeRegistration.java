@@ -10,7 +10,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A node's presence in ZooKeeper: the ephemeral znode {@code /im/servers/<nodeId>} (docs/04-zk-cluster.md,
- * "Registering a node").
+ * "Ephemeral znodes and sessions").
  *
  * <p>Curator's {@link PersistentNode} in EPHEMERAL mode is the recipe that makes the registration survive: when the
  * ZooKeeper session expires (a long network partition, a GC pause longer than the session timeout), ZooKeeper deletes

@@ -29,10 +29,10 @@ import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.params.XAddParams;
 
 /**
- * Carries messages to users on other nodes, in batches (docs/05-redis-forwarding.md, "Batching"). Event-loop
- * threads hand it requests and go on; its own thread takes everything queued, looks up all the recipients' sessions
- * in one MGET, and pushes one inbox entry per target node (not per recipient) in one pipelined round trip. Under load
- * a batch holds hundreds of messages, so the Redis hop costs two round trips per batch, not per message.
+ * Carries messages to users on other nodes, in batches (docs/05-redis-forwarding.md, "Batching the Redis hop").
+ * Event-loop threads hand it requests and go on; its own thread takes everything queued, looks up all the recipients'
+ * sessions in one MGET, and pushes one inbox entry per target node (not per recipient) in one pipelined round trip.
+ * Under load a batch holds hundreds of messages, so the Redis hop costs two round trips per batch, not per message.
  *
  * <p>Every reply of the pipeline is read: Redis answers an XADD it refuses ({@code -OOM}, {@code -READONLY},
  * {@code WRONGTYPE}) with an error reply, not a broken connection, and a message whose XADD was refused must not be

@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
 /**
  * One instance per connection: reads decoded envelopes, runs the request, writes the reply. {@link #uid} is this
  * connection's login and is only touched on the connection's own event-loop thread, so it needs no lock
- * (docs/02-protobuf.md, "The handler").
+ * (docs/02-protobuf.md, "Stamping and routing a chat message").
  */
 public final class ChatServerHandler extends SimpleChannelInboundHandler<Envelope> {
 

@@ -27,8 +27,9 @@ import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.Protocol;
 
 /**
- * "The newest login wins" under faults (docs/05-redis-forwarding.md, "What can go wrong"): a claim Redis refused, a
- * kick that never arrived, a claim that came late, a renewal that raced a logout, a kick that raced a message.
+ * "The newest login wins" under faults (docs/05-redis-forwarding.md, "Login and logout without blocking the event
+ * loop"): a claim Redis refused, a kick that never arrived, a claim that came late, a renewal that raced a logout, a
+ * kick that raced a message.
  */
 class SessionRepairTest {
 

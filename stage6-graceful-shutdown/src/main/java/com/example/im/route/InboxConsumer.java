@@ -112,7 +112,7 @@ public final class InboxConsumer implements AutoCloseable {
 
     /**
      * A consumer of {@code inboxOwner}'s inbox running on node {@code nodeId}: its own inbox when the two are equal,
-     * a dead or departed node's inbox during a takeover (docs/06-graceful-shutdown.md, "Takeover").
+     * a dead or departed node's inbox during a takeover (docs/06-graceful-shutdown.md, "Takeover after kill -9").
      * {@code presence} says whether a node is in ZooKeeper now: a takeover hands everything back and stops as soon
      * as the owner is registered again (it was paused, not dead, or it restarted), and pauses while this node cannot
      * tell.

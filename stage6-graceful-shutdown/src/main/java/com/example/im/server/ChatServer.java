@@ -132,8 +132,8 @@ public final class ChatServer implements AutoCloseable {
         boss.scheduleAtFixedRate(registration::refresh, config.loadRefreshMillis(), config.loadRefreshMillis(),
                 TimeUnit.MILLISECONDS);
         if (routing != null) {
-            // Watch the other nodes: when one leaves, a survivor takes over its inbox (docs/06, "Takeover"); a sweep
-            // every session TTL adopts any inbox whose owner left unnoticed.
+            // Watch the other nodes: when one leaves, a survivor takes over its inbox (docs/06-graceful-shutdown.md,
+            // "Takeover after kill -9"); a sweep every session TTL adopts any inbox whose owner left unnoticed.
             directory = new NodeDirectory(registration.curator(), routing::nodeLeft, false);
             routing.watch(directory, Math.max(1_000, config.sessionTtlMillis()));
         }
@@ -166,7 +166,8 @@ public final class ChatServer implements AutoCloseable {
     // tag::shutdown[]
     /**
      * Graceful shutdown, in this order, bounded by {@code --shutdown-timeout-ms}; each step is timed and logged.
-     * Runs on SIGTERM (the shutdown hook of {@link #main}) and from tests. Returns when everything has stopped.
+     * Runs on SIGTERM or SIGINT (Ctrl-C), from the shutdown hook of {@link #main}, and from tests. Returns when
+     * everything has stopped.
      */
     @Override
     public void close() {

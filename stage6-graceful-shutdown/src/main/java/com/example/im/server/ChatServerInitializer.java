@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * The pipeline of every accepted connection (docs/03-heartbeat.md, "The pipeline"). Typed as
+ * The pipeline of every accepted connection (docs/03-heartbeat.md, "The server: evicting a dead connection"). Typed as
  * {@code ChannelInitializer<Channel>} so that handler tests can install the very same pipeline on an
  * {@code EmbeddedChannel}.
  */

@@ -8,7 +8,7 @@ import io.netty.channel.ChannelFuture;
 import java.util.ArrayList;
 import java.util.List;
 
-/** One frame to many connections, encoded once (docs/02-protobuf.md, "Group chat"). */
+/** One frame to many connections, encoded once (docs/02-protobuf.md, "Group chat, 方式二"). */
 public final class Fanout {
 
     private Fanout() {

@@ -78,7 +78,7 @@ import redis.clients.jedis.RedisClient;
  *   <li><b>sessions never expire</b>: a node that crashes leaves {@code chat:user:session:<uid>} pointing at it, so
  *       other nodes keep pushing that user's messages onto the dead node's list. They sit there until a node with the
  *       same id comes back — and its consumer drops them, because the user has reconnected elsewhere (or not yet);</li>
- *   <li>the session is deleted on disconnect without checking whose it is (REFERENCE.md): a user who reconnected to
+ *   <li>the session is deleted on disconnect without checking whose it is (docs/article.md): a user who reconnected to
  *       another node before the old connection was noticed dead loses the new session and looks offline; a message
  *       pushed to the old node before the user logged in elsewhere is dropped there;</li>
  *   <li>no graceful shutdown: SIGTERM closes the listening socket, ZooKeeper and Redis and exits; connected users and
