@@ -77,6 +77,12 @@ public final class RedisRouting implements AutoCloseable {
                 .clientConfig(DefaultJedisClientConfig.builder().connectionTimeoutMillis(2_000)
                         .socketTimeoutMillis(2_000).blockingSocketTimeoutMillis(2_500).build())
                 .fromURI(redisUri).poolConfig(pool).build();
+        try {
+            RedisVersion.check(redis, redisUri); // too old: say so now, not at the first login or takeover
+        } catch (RuntimeException e) {
+            redis.close();
+            throw e;
+        }
         this.store = new SessionStore(redis, sessionTtlMillis);
         this.forwarder = new Forwarder(redis, store);
         this.inbox = new InboxConsumer(redis, nodeId, sessions, store, 256, undeliverableMillis, 1_000);
