@@ -19,6 +19,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
+import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -40,6 +41,7 @@ public final class ChatConsole {
     }
 
     public static void main(String[] args) throws Exception {
+        quietLibraryLogs(System.getProperties());
         ClientConfig config;
         NodeLocator locator;
         try {
@@ -98,6 +100,19 @@ public final class ChatConsole {
         converse(client, in, closed);
         if (locator instanceof AutoCloseable zk) {
             zk.close(); // the ZooKeeper session and its threads
+        }
+    }
+
+    /**
+     * A console shows the chat, not the libraries' diaries: unless the user chose log levels, ZooKeeper's and
+     * Curator's warnings while ZooKeeper does not answer ("Sleep extension too large", "Session expired event
+     * received", every few seconds) stay out of the conversation; the console says it in one line of its own.
+     */
+    static void quietLibraryLogs(Properties system) {
+        String prefix = "org.slf4j.simpleLogger.";
+        if (system.stringPropertyNames().stream().noneMatch(name -> name.startsWith(prefix))) {
+            system.setProperty(prefix + "log.org.apache.zookeeper", "error");
+            system.setProperty(prefix + "log.org.apache.curator", "error");
         }
     }
 
