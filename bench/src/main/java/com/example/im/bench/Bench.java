@@ -134,6 +134,9 @@ public final class Bench {
             }
         }
         Table table = new Table();
+        if (scenario.equals("smoke")) {
+            table.smoke();
+        }
         try (Scenarios run = new Scenarios(settings, table)) {
             int rounds = run.intOf("rounds", 3);
             table.rounds(rounds);

@@ -35,6 +35,7 @@ final class Table {
     private final Map<String, Figure> figures = new LinkedHashMap<>();
     private final List<String> notes = new ArrayList<>();
     private int rounds = 1;
+    private boolean smoke;
 
     /** A figure whose ratio is value / baseline; {@code baseline} NaN for a figure that is itself a baseline. */
     void ratio(String figure, double value, double baseline, String format, String target) {
@@ -51,6 +52,14 @@ final class Table {
 
     void rounds(int n) {
         rounds = n;
+    }
+
+    /**
+     * A smoke run: tiny sizes that only check every scenario completes and delivers what it sent. Its ratios mean
+     * nothing, so the table says so and shows no targets (a reader of CI's log saw "0.57 ... >= 5" and was alarmed).
+     */
+    void smoke() {
+        smoke = true;
     }
 
     static String fmt(String format, double value) {
@@ -85,23 +94,41 @@ final class Table {
     }
 
     private String header() {
-        return "machine: " + machine() + (rounds > 1 ? "; median of " + rounds + " rounds where n > 1" : "");
+        return (smoke ? "SMOKE RUN, not a measurement: tiny sizes that check each scenario completes and delivers"
+                + " everything; its ratios mean nothing and no targets are shown (docs/benchmarks.md has real runs)\n"
+                : "") + "machine: " + machine()
+                + (rounds > 1 ? "; median of " + rounds + " rounds where n > 1" : "");
+    }
+
+    /** The columns shown: a smoke run leaves out the target (column 4). */
+    private String[] shown(String[] row) {
+        if (!smoke) {
+            return row;
+        }
+        String[] without = new String[row.length - 1];
+        System.arraycopy(row, 0, without, 0, 4);
+        System.arraycopy(row, 5, without, 4, row.length - 5);
+        return without;
     }
 
     String text() {
-        List<String[]> rows = rows();
-        String[] head = {"figure", "value", "baseline", "ratio", "target", "n"};
-        int[] w = new int[head.length];
-        for (String[] r : concat(head, rows)) {
+        List<String[]> all = concat(new String[] {"figure", "value", "baseline", "ratio", "target", "n"}, rows());
+        all.replaceAll(this::shown);
+        int[] w = new int[all.get(0).length];
+        for (String[] r : all) {
             for (int i = 0; i < w.length; i++) {
                 w[i] = Math.max(w[i], r[i].length());
             }
         }
-        String format = "%-" + w[0] + "s  %" + w[1] + "s  %" + w[2] + "s  %" + w[3] + "s  %-" + w[4] + "s  %"
-                + w[5] + "s%n";
+        StringBuilder format = new StringBuilder("%-" + w[0] + "s"); // the figure and the target left, numbers right
+        for (int i = 1; i < w.length; i++) {
+            boolean target = !smoke && i == 4;
+            format.append("  %").append(target ? "-" : "").append(w[i]).append('s');
+        }
+        format.append("%n");
         StringBuilder sb = new StringBuilder(header()).append('\n');
-        for (String[] r : concat(head, rows)) {
-            sb.append(String.format(Locale.ROOT, format, (Object[]) r));
+        for (String[] r : all) {
+            sb.append(String.format(Locale.ROOT, format.toString(), (Object[]) r));
         }
         notes.forEach(n -> sb.append("  ").append(n).append('\n'));
         return sb.toString();
@@ -115,9 +142,10 @@ final class Table {
 
     String markdown() {
         StringBuilder sb = new StringBuilder(header().replace("machine:", "Machine:")).append(".\n\n");
-        sb.append("| figure | value | baseline | ratio | target | n |\n|---|--:|--:|--:|---|--:|\n");
+        sb.append(smoke ? "| figure | value | baseline | ratio | n |\n|---|--:|--:|--:|--:|\n"
+                : "| figure | value | baseline | ratio | target | n |\n|---|--:|--:|--:|---|--:|\n");
         for (String[] r : rows()) {
-            sb.append("| ").append(String.join(" | ", Arrays.asList(r))).append(" |\n");
+            sb.append("| ").append(String.join(" | ", Arrays.asList(shown(r)))).append(" |\n");
         }
         if (!notes.isEmpty()) {
             sb.append('\n');

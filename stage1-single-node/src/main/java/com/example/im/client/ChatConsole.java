@@ -2,7 +2,10 @@ package com.example.im.client;
 
 import com.example.im.config.Flags;
 import java.io.BufferedReader;
+import java.io.Console;
+import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
@@ -63,7 +66,7 @@ public final class ChatConsole {
                 + "HELP lists the commands, QUIT or Ctrl-D leaves.");
 
         Thread stdin = new Thread(() -> {
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
+            try (BufferedReader in = typedLines(System.in, consoleCharset())) {
                 String line;
                 while ((line = in.readLine()) != null && client.isOpen()) {
                     if (!line.isEmpty()) {
@@ -83,5 +86,37 @@ public final class ChatConsole {
 
         closed.await();
         client.close();
+    }
+
+    /**
+     * The charset typed lines arrive in: the terminal's own, else the one the JVM says stdout uses, else the
+     * platform's. A Chinese Windows console sends GBK; reading it as UTF-8 would turn 你好 into replacement
+     * characters (and the parser's "line is not valid UTF-8 text"). A plain-ASCII answer (the POSIX "C" locale, i.e.
+     * nobody chose one) counts as UTF-8, which is ASCII's superset.
+     */
+    static Charset consoleCharset() {
+        Console console = System.console();
+        return consoleCharset(console == null ? null : console.charset(),
+                System.getProperty("stdout.encoding"), System.getProperty("native.encoding"));
+    }
+
+    static Charset consoleCharset(Charset console, String... encodingNames) {
+        Charset chosen = console;
+        for (int i = 0; chosen == null && i < encodingNames.length; i++) {
+            try {
+                chosen = encodingNames[i] == null ? null : Charset.forName(encodingNames[i]);
+            } catch (IllegalArgumentException unknownName) {
+                chosen = null; // try the next source
+            }
+        }
+        if (chosen == null) {
+            chosen = Charset.defaultCharset();
+        }
+        return chosen.equals(StandardCharsets.US_ASCII) ? StandardCharsets.UTF_8 : chosen;
+    }
+
+    /** The lines typed on {@code in}, decoded in {@code charset}. */
+    static BufferedReader typedLines(InputStream in, Charset charset) {
+        return new BufferedReader(new InputStreamReader(in, charset));
     }
 }

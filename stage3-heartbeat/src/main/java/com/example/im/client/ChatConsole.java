@@ -7,8 +7,11 @@ import com.example.im.protocol.CommandParser;
 import com.example.im.protocol.Envelope;
 import com.example.im.protocol.ProtocolException;
 import java.io.BufferedReader;
+import java.io.Console;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
+import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
@@ -58,7 +61,7 @@ public final class ChatConsole {
         System.out.println("connected to " + config.host() + ":" + config.port() + ". Type LOGIN <uid>, then SEND <to_uid> <text>; "
                 + "HELP lists the commands, QUIT or Ctrl-D leaves.");
 
-        converse(client, new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)), closed);
+        converse(client, typedLines(System.in, consoleCharset()), closed);
     }
 
     /** What the console shows: one line per frame or link event; {@code closed} counts down when the client ends. */
@@ -160,4 +163,36 @@ public final class ChatConsole {
         };
     }
     // end::describe[]
+
+    /**
+     * The charset typed lines arrive in: the terminal's own, else the one the JVM says stdout uses, else the
+     * platform's. A Chinese Windows console sends GBK; reading it as UTF-8 would turn 你好 into replacement
+     * characters (and the parser's "line is not valid UTF-8 text"). A plain-ASCII answer (the POSIX "C" locale, i.e.
+     * nobody chose one) counts as UTF-8, which is ASCII's superset.
+     */
+    static Charset consoleCharset() {
+        Console console = System.console();
+        return consoleCharset(console == null ? null : console.charset(),
+                System.getProperty("stdout.encoding"), System.getProperty("native.encoding"));
+    }
+
+    static Charset consoleCharset(Charset console, String... encodingNames) {
+        Charset chosen = console;
+        for (int i = 0; chosen == null && i < encodingNames.length; i++) {
+            try {
+                chosen = encodingNames[i] == null ? null : Charset.forName(encodingNames[i]);
+            } catch (IllegalArgumentException unknownName) {
+                chosen = null; // try the next source
+            }
+        }
+        if (chosen == null) {
+            chosen = Charset.defaultCharset();
+        }
+        return chosen.equals(StandardCharsets.US_ASCII) ? StandardCharsets.UTF_8 : chosen;
+    }
+
+    /** The lines typed on {@code in}, decoded in {@code charset}. */
+    static BufferedReader typedLines(InputStream in, Charset charset) {
+        return new BufferedReader(new InputStreamReader(in, charset));
+    }
 }

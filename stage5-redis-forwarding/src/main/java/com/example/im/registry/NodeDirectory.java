@@ -60,6 +60,11 @@ public final class NodeDirectory implements AutoCloseable {
         }
     }
 
+    /** Whether the first full read of the node list is done: false while ZooKeeper has never answered. */
+    public boolean initialized() {
+        return initialized.getCount() == 0;
+    }
+
     /** Waits (bounded) until the first full read of the node list; false when ZooKeeper did not answer in time. */
     public boolean awaitInitialized(long timeout, TimeUnit unit) throws InterruptedException {
         return initialized.await(timeout, unit);

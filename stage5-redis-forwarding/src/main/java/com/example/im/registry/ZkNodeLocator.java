@@ -30,7 +30,9 @@ public final class ZkNodeLocator implements NodeLocator, AutoCloseable {
             nodes = others.isEmpty() ? nodes : others;
         }
         if (nodes.isEmpty()) {
-            throw new IllegalStateException("no chat node is registered under " + Registry.SERVERS_PATH);
+            throw new IllegalStateException(directory.initialized()
+                    ? "no chat node is registered under " + Registry.SERVERS_PATH
+                    : "ZooKeeper does not answer, so no chat node is known yet");
         }
         return balancer.choose(uid, nodes).address();
     }

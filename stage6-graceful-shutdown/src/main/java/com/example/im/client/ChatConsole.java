@@ -11,11 +11,15 @@ import com.example.im.registry.NodeDirectory;
 import com.example.im.registry.Registry;
 import com.example.im.registry.ZkNodeLocator;
 import java.io.BufferedReader;
+import java.io.Console;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
+import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
+import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -37,6 +41,7 @@ public final class ChatConsole {
     }
 
     public static void main(String[] args) throws Exception {
+        quietLibraryLogs(System.getProperties());
         ClientConfig config;
         NodeLocator locator;
         try {
@@ -56,7 +61,7 @@ public final class ChatConsole {
         System.out.println("nodes from " + locator + ". Type LOGIN <uid> to connect; HELP lists the commands.");
 
         // The node depends on the uid (consistent hashing), so the console connects at the first LOGIN.
-        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        BufferedReader in = typedLines(System.in, consoleCharset());
         String first;
         Command.Login login = null;
         while (login == null) {
@@ -95,6 +100,19 @@ public final class ChatConsole {
         converse(client, in, closed);
         if (locator instanceof AutoCloseable zk) {
             zk.close(); // the ZooKeeper session and its threads
+        }
+    }
+
+    /**
+     * A console shows the chat, not the libraries' diaries: unless the user chose log levels, ZooKeeper's and
+     * Curator's warnings while ZooKeeper does not answer ("Sleep extension too large", "Session expired event
+     * received", every few seconds) stay out of the conversation; the console says it in one line of its own.
+     */
+    static void quietLibraryLogs(Properties system) {
+        String prefix = "org.slf4j.simpleLogger.";
+        if (system.stringPropertyNames().stream().noneMatch(name -> name.startsWith(prefix))) {
+            system.setProperty(prefix + "log.org.apache.zookeeper", "error");
+            system.setProperty(prefix + "log.org.apache.curator", "error");
         }
     }
 
@@ -215,4 +233,36 @@ public final class ChatConsole {
         };
     }
     // end::describe[]
+
+    /**
+     * The charset typed lines arrive in: the terminal's own, else the one the JVM says stdout uses, else the
+     * platform's. A Chinese Windows console sends GBK; reading it as UTF-8 would turn 你好 into replacement
+     * characters (and the parser's "line is not valid UTF-8 text"). A plain-ASCII answer (the POSIX "C" locale, i.e.
+     * nobody chose one) counts as UTF-8, which is ASCII's superset.
+     */
+    static Charset consoleCharset() {
+        Console console = System.console();
+        return consoleCharset(console == null ? null : console.charset(),
+                System.getProperty("stdout.encoding"), System.getProperty("native.encoding"));
+    }
+
+    static Charset consoleCharset(Charset console, String... encodingNames) {
+        Charset chosen = console;
+        for (int i = 0; chosen == null && i < encodingNames.length; i++) {
+            try {
+                chosen = encodingNames[i] == null ? null : Charset.forName(encodingNames[i]);
+            } catch (IllegalArgumentException unknownName) {
+                chosen = null; // try the next source
+            }
+        }
+        if (chosen == null) {
+            chosen = Charset.defaultCharset();
+        }
+        return chosen.equals(StandardCharsets.US_ASCII) ? StandardCharsets.UTF_8 : chosen;
+    }
+
+    /** The lines typed on {@code in}, decoded in {@code charset}. */
+    static BufferedReader typedLines(InputStream in, Charset charset) {
+        return new BufferedReader(new InputStreamReader(in, charset));
+    }
 }

@@ -18,6 +18,14 @@ public final class Flags {
 
     /** Parses {@code args}; every flag name must be in {@code known} (without the leading dashes). */
     public static Flags parse(String[] args, Set<String> known) {
+        return parse(args, known, Set.of());
+    }
+
+    /**
+     * As {@link #parse(String[], Set)}, and the names in {@code switches} (also in {@code known}) take no value:
+     * {@code --exit-after-script} alone means true; {@code --exit-after-script=false} or {@code ... false} says no.
+     */
+    public static Flags parse(String[] args, Set<String> known, Set<String> switches) {
         Flags flags = new Flags();
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
@@ -30,7 +38,10 @@ public final class Flags {
             if (eq >= 0) {
                 value = name.substring(eq + 1);
                 name = name.substring(0, eq);
-            } else if (name.equals("help")) {
+            } else if (switches.contains(name) && i + 1 < args.length
+                    && (args[i + 1].equalsIgnoreCase("true") || args[i + 1].equalsIgnoreCase("false"))) {
+                value = args[++i]; // "--exit-after-script true", as older docs wrote it
+            } else if (name.equals("help") || switches.contains(name)) {
                 value = "true";
             } else if (i + 1 < args.length) {
                 value = args[++i];

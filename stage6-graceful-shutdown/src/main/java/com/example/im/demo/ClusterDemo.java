@@ -13,6 +13,7 @@ import java.io.PrintStream;
 import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -161,6 +162,12 @@ public final class ClusterDemo implements AutoCloseable {
         return redis;
     }
 
+    /** The console command for this cluster, with its real ZooKeeper (not 2181 when 2181 was taken). */
+    public String consoleCommand() {
+        return "java -cp stage6-graceful-shutdown/target/stage6-graceful-shutdown.jar com.example.im.client.ChatConsole"
+                + " --zk " + zk + " --strategy round-robin";
+    }
+
     /** {@code preferred} if free, else any free port: a second demo on the same machine still starts. */
     private static int portOr(int preferred) {
         try (ServerSocket probe = new ServerSocket(preferred, 1, java.net.InetAddress.getLoopbackAddress())) {
@@ -170,10 +177,32 @@ public final class ClusterDemo implements AutoCloseable {
         }
     }
 
+    /** The command line as {@link #USAGE} shows it; {@code --exit-after-script} is a switch, it takes no value. */
+    static Flags flags(String[] args) {
+        return Flags.parse(args, Set.of("nodes", "base-port", "zk", "redis", "exit-after-script"),
+                Set.of("exit-after-script"));
+    }
+
+    /**
+     * The demo's terminal is for the script, not for the servers' diaries: unless the user chose log levels
+     * ({@code -Dorg.slf4j.simpleLogger.defaultLogLevel=info} shows everything), the nodes log warnings only and the
+     * embedded ZooKeeper and Curator, whose first words are a harmless WARN, errors only. Runs before the first logger.
+     */
+    static void quietLogs(Properties system) {
+        String prefix = "org.slf4j.simpleLogger.";
+        if (system.stringPropertyNames().stream().anyMatch(name -> name.startsWith(prefix))) {
+            return;
+        }
+        system.setProperty(prefix + "defaultLogLevel", "warn");
+        system.setProperty(prefix + "log.org.apache.zookeeper", "error");
+        system.setProperty(prefix + "log.org.apache.curator", "error");
+    }
+
     public static void main(String[] args) throws Exception {
+        quietLogs(System.getProperties());
         Flags flags;
         try {
-            flags = Flags.parse(args, Set.of("nodes", "base-port", "zk", "redis", "exit-after-script"));
+            flags = flags(args);
         } catch (IllegalArgumentException e) {
             System.err.println("error: " + e.getMessage() + "\n" + USAGE);
             System.exit(2);
@@ -191,9 +220,8 @@ public final class ClusterDemo implements AutoCloseable {
             System.exit(ok ? 0 : 1);
         }
         Runtime.getRuntime().addShutdownHook(new Thread(demo::close, "demo-shutdown"));
-        System.out.printf("%nThe cluster stays up. Chat from other terminals (Ctrl-C here stops everything):%n"
-                + "  java -cp stage6-graceful-shutdown/target/stage6-graceful-shutdown.jar"
-                + " com.example.im.client.ChatConsole --zk %s%n", demo.zooKeeper());
+        System.out.printf("%nThe cluster stays up. Chat from other terminals (Ctrl-C here stops everything):%n  %s%n",
+                demo.consoleCommand());
         Thread.currentThread().join();
     }
 }

@@ -2,12 +2,18 @@ package com.example.im.demo;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.example.im.config.Flags;
 import com.example.im.registry.Registry;
 import com.example.im.testkit.RedisExtension;
 import com.example.im.testkit.ZooKeeperExtension;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.curator.framework.CuratorFramework;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -50,7 +56,49 @@ class ClusterDemoTest {
         PrintStream out = new PrintStream(transcript, true, StandardCharsets.UTF_8);
         try (ClusterDemo demo = ClusterDemo.start(2, 0, null, null, out)) {
             assertThat(transcript.toString(StandardCharsets.UTF_8)).contains("(embedded) on 127.0.0.1:", "Redis (");
+            assertThat(demo.zooKeeper()).startsWith("127.0.0.1:");
+            assertThat(demo.consoleCommand()).contains(" --zk " + demo.zooKeeper() + " ");
             assertThat(demo.playScript()).as(transcript.toString(StandardCharsets.UTF_8)).isTrue();
         }
+    }
+
+    @Test
+    void theCommandLineTheUsageShowsIsAccepted() {
+        // Every "[--name value]" and "[--name]" of the usage, in order (the switch used to fail: "needs a value").
+        List<String> args = new ArrayList<>();
+        Matcher option = Pattern.compile("\\[(--[a-z-]+)(?: ([^\\]]+))?]").matcher(ClusterDemo.USAGE);
+        while (option.find()) {
+            args.add(option.group(1));
+            if (option.group(2) != null) {
+                args.add(option.group(2));
+            }
+        }
+        assertThat(args).contains("--exit-after-script");
+        Flags flags = ClusterDemo.flags(args.toArray(String[]::new));
+        assertThat(Boolean.parseBoolean(flags.get("exit-after-script", "false"))).isTrue();
+        assertThat(flags.getInt("nodes", 0)).isEqualTo(2);
+
+        Flags switchFirst = ClusterDemo.flags(new String[] {"--exit-after-script", "--nodes", "3"});
+        assertThat(Boolean.parseBoolean(switchFirst.get("exit-after-script", "false"))).isTrue();
+        assertThat(switchFirst.getInt("nodes", 0)).isEqualTo(3);
+        assertThat(Boolean.parseBoolean(ClusterDemo.flags(new String[] {"--exit-after-script=false"})
+                .get("exit-after-script", "true"))).isFalse();
+        Flags spelledOut = ClusterDemo.flags(new String[] {"--exit-after-script", "true", "--nodes", "3"});
+        assertThat(spelledOut.get("exit-after-script", "false")).isEqualTo("true");
+        assertThat(spelledOut.getInt("nodes", 0)).isEqualTo(3);
+    }
+
+    @Test
+    void theDemoQuietsTheServersLogsUnlessTheUserChoseLevels() {
+        Properties none = new Properties();
+        ClusterDemo.quietLogs(none);
+        assertThat(none).containsEntry("org.slf4j.simpleLogger.defaultLogLevel", "warn")
+                .containsEntry("org.slf4j.simpleLogger.log.org.apache.zookeeper", "error")
+                .containsEntry("org.slf4j.simpleLogger.log.org.apache.curator", "error");
+
+        Properties chosen = new Properties();
+        chosen.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "info");
+        ClusterDemo.quietLogs(chosen);
+        assertThat(chosen).hasSize(1).containsEntry("org.slf4j.simpleLogger.defaultLogLevel", "info");
     }
 }

@@ -1,32 +1,28 @@
 package com.example.im.testkit;
 
+import com.example.im.embedded.EmbeddedZooKeeper;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.curator.test.InstanceSpec;
 import org.apache.curator.test.TestingCluster;
-import org.apache.curator.test.TestingServer;
 
 /**
- * A real ZooKeeper inside the test JVM (curator-test), bound to 127.0.0.1 so nothing listens on other interfaces.
+ * A real ZooKeeper inside the test JVM (curator-test), bound to 127.0.0.1 so nothing listens on other interfaces,
+ * its files in a work directory that close deletes ({@link EmbeddedZooKeeper#loopbackSpec} says why).
  */
 final class LocalZooKeeper {
-
-    private static final String LOOPBACK = "127.0.0.1";
 
     private LocalZooKeeper() {
     }
 
-    private static InstanceSpec spec(int serverId) {
-        // -1 ports: curator-test picks free ones; true: the data directory is deleted on close.
-        return new InstanceSpec(null, -1, -1, -1, true, serverId, -1, -1, null, LOOPBACK);
-    }
-
     static ZooKeeperServerHandle single() throws Exception {
-        TestingServer server = new TestingServer(spec(-1), true);
+        EmbeddedZooKeeper server = EmbeddedZooKeeper.start(-1);
         return new ZooKeeperServerHandle() {
             @Override
             public String connectString() {
-                return server.getConnectString();
+                return server.connectString();
             }
 
             @Override
@@ -59,12 +55,19 @@ final class LocalZooKeeper {
     }
 
     static ZooKeeperServerHandle ensemble(int size) throws Exception {
+        Path work = Files.createTempDirectory("embedded-zookeeper-ensemble");
         List<InstanceSpec> specs = new ArrayList<>();
-        for (int i = 1; i <= size; i++) {
-            specs.add(spec(i));
+        TestingCluster cluster;
+        try {
+            for (int i = 1; i <= size; i++) {
+                specs.add(EmbeddedZooKeeper.loopbackSpec(work, -1, i));
+            }
+            cluster = new TestingCluster(specs);
+            cluster.start();
+        } catch (Exception | Error e) {
+            EmbeddedZooKeeper.deleteWorkDirectory(work);
+            throw e;
         }
-        TestingCluster cluster = new TestingCluster(specs);
-        cluster.start();
         return new ZooKeeperServerHandle() {
             @Override
             public String connectString() {
@@ -95,7 +98,11 @@ final class LocalZooKeeper {
 
             @Override
             public void close() throws Exception {
-                cluster.close();
+                try {
+                    cluster.close();
+                } finally {
+                    EmbeddedZooKeeper.deleteWorkDirectory(work);
+                }
             }
         };
     }

@@ -1,0 +1,37 @@
+package com.example.im.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.example.im.protocol.Command;
+import com.example.im.protocol.CommandParser;
+import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+class ChatConsoleTest {
+
+    @Test
+    void typedLinesAreDecodedInTheConsoleCharsetNotAlwaysUtf8() throws Exception {
+        // A Chinese Windows console sends GBK: decoding it as UTF-8 gave "line is not valid UTF-8 text".
+        Charset gbk = Charset.forName("GBK");
+        Charset chosen = ChatConsole.consoleCharset(gbk, "UTF-8", "UTF-8");
+        assertThat(chosen).isEqualTo(gbk);
+        BufferedReader typed = ChatConsole.typedLines(
+                new ByteArrayInputStream("SEND bob 你好\n".getBytes(gbk)), chosen);
+        assertThat(CommandParser.parse(typed.readLine())).isEqualTo(new Command.Send("bob", "你好"));
+    }
+
+    @Test
+    void withoutAConsoleTheStdoutThenThePlatformEncodingDecides() {
+        Charset gbk = Charset.forName("GBK");
+        assertThat(ChatConsole.consoleCharset(null, "GBK", "UTF-8")).isEqualTo(gbk);
+        assertThat(ChatConsole.consoleCharset(null, null, "GBK")).isEqualTo(gbk);
+        assertThat(ChatConsole.consoleCharset(null, "no-such-charset", "GBK")).isEqualTo(gbk);
+        assertThat(ChatConsole.consoleCharset(null, null, null)).isEqualTo(Charset.defaultCharset().equals(
+                StandardCharsets.US_ASCII) ? StandardCharsets.UTF_8 : Charset.defaultCharset());
+        // The POSIX "C" locale names ASCII; UTF-8 reads the same ASCII and also everything else.
+        assertThat(ChatConsole.consoleCharset(null, "ANSI_X3.4-1968", null)).isEqualTo(StandardCharsets.UTF_8);
+    }
+}
