@@ -126,7 +126,7 @@ final class Meter {
     }
 
     /** CPU time so far of this JVM's live threads whose name starts with {@code prefix}. */
-    private static long cpuNanos(String prefix) {
+    static long cpuNanos(String prefix) {
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         long total = 0;
         for (ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {

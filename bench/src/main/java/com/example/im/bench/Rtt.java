@@ -8,9 +8,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadInfo;
-import java.lang.management.ThreadMXBean;
 import java.math.BigDecimal;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -91,10 +88,10 @@ final class Rtt {
             Result naive;
             int naiveLinks;
             try (NaiveNode na = new NaiveNode(via(redis, a)); NaiveNode nb = new NaiveNode(via(redis, b))) {
-                long cpu = proxyCpuNanos();
+                long cpu = Meter.cpuNanos(PROXY_THREADS);
                 naive = run.relay("naive" + added, Bench.NAIVE_THREADS, na.address(), nb.address());
                 naiveLinks = a.connections() + b.connections();
-                printProxies(naive, proxyCpuNanos() - cpu, naiveLinks);
+                printProxies(naive, Meter.cpuNanos(PROXY_THREADS) - cpu, naiveLinks);
             }
             Result crossNode;
             int crossNodeLinks;
@@ -103,10 +100,10 @@ final class Rtt {
                     base.undeliverableMillis()));
                  ChatServer nb = ChatServer.start(base.withRedis(via(redis, b), base.sessionTtlMillis(),
                          base.undeliverableMillis()))) {
-                long cpu = proxyCpuNanos();
+                long cpu = Meter.cpuNanos(PROXY_THREADS);
                 crossNode = run.relay("cross-node" + added, Bench.NODE_THREADS, na.localAddress(), nb.localAddress());
                 crossNodeLinks = a.connections() + b.connections();
-                printProxies(crossNode, proxyCpuNanos() - cpu, crossNodeLinks);
+                printProxies(crossNode, Meter.cpuNanos(PROXY_THREADS) - cpu, crossNodeLinks);
             }
             return new Run(rtt, naive, crossNode, proxied, direct, naiveLinks, crossNodeLinks);
         }
@@ -119,17 +116,6 @@ final class Rtt {
     private static void printProxies(Result result, long cpuNanos, int links) {
         System.out.printf(Locale.ROOT, "    the two proxies: %d Redis connections, CPU %.0f ns per message%n", links,
                 (double) cpuNanos / Math.max(1, result.sent()));
-    }
-
-    private static long proxyCpuNanos() {
-        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
-        long total = 0;
-        for (ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
-            if (info != null && info.getThreadName().startsWith(PROXY_THREADS)) {
-                total += Math.max(0, threads.getThreadCpuTime(info.getThreadId()));
-            }
-        }
-        return total;
     }
 
     /** "0.2", "1", "0": the label's form of an added round trip. */
