@@ -60,6 +60,11 @@ final class Cluster implements AutoCloseable {
                 + (redis == null ? "" : ", " + redis.description());
     }
 
+    /** Redis as the nodes' proxies reach it, for a test that looks at what the nodes left there. */
+    String redisUri() {
+        return "redis://127.0.0.1:" + redisPort;
+    }
+
     boolean hasRedis() {
         return redis != null;
     }

@@ -3,18 +3,14 @@ package com.example.im.checker.naive;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.example.im.checker.WireClient;
 import com.example.im.checker.wire.ChatMessage;
 import com.example.im.checker.wire.Envelope;
 import com.example.im.checker.wire.ErrorCode;
-import com.example.im.checker.wire.Login;
 import com.example.im.checker.wire.Ping;
 import com.example.im.embedded.EmbeddedRedis;
 import com.example.im.embedded.EmbeddedZooKeeper;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.Socket;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -70,7 +66,7 @@ class NaiveNodeTest {
 
     @Test
     void aMessageToAUserOnTheOtherNodeGoesThroughRedisAndArrives() throws Exception {
-        try (Client alice = Client.login(node1, "alice"); Client bob = Client.login(node2, "bob")) {
+        try (WireClient alice = WireClient.login(node1.port(), "alice"); WireClient bob = WireClient.login(node2.port(), "bob")) {
             // The article's session: uid -> node id, no TTL.
             assertThat(redis.get("chat:user:session:alice")).isEqualTo("n1");
             assertThat(redis.get("chat:user:session:bob")).isEqualTo("n2");
@@ -95,8 +91,8 @@ class NaiveNodeTest {
 
     @Test
     void aGroupMessageReachesLocalAndRemoteMembersAndReportsTheOfflineOnes() throws Exception {
-        try (Client carol = Client.login(node1, "carol"); Client dave = Client.login(node1, "dave");
-                Client erin = Client.login(node2, "erin")) {
+        try (WireClient carol = WireClient.login(node1.port(), "carol"); WireClient dave = WireClient.login(node1.port(), "dave");
+                WireClient erin = WireClient.login(node2.port(), "erin")) {
             carol.send(chat().addAllToUidList(List.of("dave", "erin", "ghost-1", "carol", "erin"))
                     .setContent("hello all"));
 
@@ -104,7 +100,7 @@ class NaiveNodeTest {
             assertThat(ack.hasSendAck()).as("%s", ack).isTrue();
             assertThat(ack.getSendAck().getSentUidsList()).containsExactly("dave", "erin");
             assertThat(ack.getSendAck().getOfflineUidsList()).containsExactly("ghost-1");
-            for (Client member : List.of(dave, erin)) {
+            for (WireClient member : List.of(dave, erin)) {
                 Envelope received = member.next();
                 assertThat(received.hasChat()).as("%s", received).isTrue();
                 assertThat(received.getChat().getFromUid()).isEqualTo("carol");
@@ -151,7 +147,7 @@ class NaiveNodeTest {
 
     @Test
     void aPrivateMessageToAnUnknownUserIsRefusedAsOffline() throws Exception {
-        try (Client frank = Client.login(node1, "frank")) {
+        try (WireClient frank = WireClient.login(node1.port(), "frank")) {
             frank.send(chat().setToUid("nobody-here").setContent("anyone?"));
             Envelope reply = frank.next();
             assertThat(reply.hasError()).as("%s", reply).isTrue();
@@ -161,7 +157,7 @@ class NaiveNodeTest {
 
     @Test
     void aChatBeforeLoginIsRefused() throws Exception {
-        try (Client anonymous = Client.connect(node2)) {
+        try (WireClient anonymous = WireClient.connect(node2.port())) {
             anonymous.send(chat().setToUid("bob").setContent("who am I"));
             Envelope reply = anonymous.next();
             assertThat(reply.hasError()).as("%s", reply).isTrue();
@@ -171,7 +167,7 @@ class NaiveNodeTest {
 
     @Test
     void aPingIsAnsweredWithItsTimestamp() throws Exception {
-        try (Client client = Client.connect(node1)) {
+        try (WireClient client = WireClient.connect(node1.port())) {
             client.send(Envelope.newBuilder().setPing(Ping.newBuilder().setSentAt(123_456_789L)).build());
             Envelope reply = client.next();
             assertThat(reply.hasPong()).as("%s", reply).isTrue();
@@ -181,52 +177,5 @@ class NaiveNodeTest {
 
     private static ChatMessage.Builder chat() {
         return ChatMessage.newBuilder();
-    }
-
-    /** A blocking client: varint32-length-prefixed Envelopes over a socket (writeDelimitedTo is that framing). */
-    private static final class Client implements AutoCloseable {
-        private final Socket socket;
-        private final InputStream in;
-        private final OutputStream out;
-
-        private Client(Socket socket) throws IOException {
-            this.socket = socket;
-            socket.setSoTimeout(10_000); // a missing reply fails the read instead of hanging the test
-            this.in = socket.getInputStream();
-            this.out = socket.getOutputStream();
-        }
-
-        static Client connect(NaiveNode node) throws IOException {
-            return new Client(new Socket("127.0.0.1", node.port()));
-        }
-
-        static Client login(NaiveNode node, String uid) throws IOException {
-            Client client = connect(node);
-            client.send(Envelope.newBuilder().setLogin(Login.newBuilder().setUid(uid)).build());
-            Envelope ack = client.next();
-            assertThat(ack.hasLoginAck()).as("%s", ack).isTrue();
-            assertThat(ack.getLoginAck().getUid()).isEqualTo(uid);
-            return client;
-        }
-
-        void send(ChatMessage.Builder chat) throws IOException {
-            send(Envelope.newBuilder().setChat(chat).build());
-        }
-
-        void send(Envelope frame) throws IOException {
-            frame.writeDelimitedTo(out);
-            out.flush();
-        }
-
-        Envelope next() throws IOException {
-            Envelope frame = Envelope.parseDelimitedFrom(in);
-            assertThat(frame).as("no frame within 10 s (or the connection closed)").isNotNull();
-            return frame;
-        }
-
-        @Override
-        public void close() throws IOException {
-            socket.close();
-        }
     }
 }
