@@ -451,6 +451,7 @@ public final class InboxConsumer implements AutoCloseable {
      * Redis still says the user is elsewhere. A kick from a claim that was undone since (the newer connection closed
      * at once; its node took its session back) finds no other session and closes nothing.
      */
+    // tag::kick[]
     private void kick(Kick kick) {
         Channel channel = sessions.find(kick.getUid());
         if (channel == null || !kick.getSessionId().equals(channel.attr(SessionMap.SESSION_ID).get())) {
@@ -470,6 +471,7 @@ public final class InboxConsumer implements AutoCloseable {
             log.info("{} logged in on another node; closed its connection here", kick.getUid());
         }
     }
+    // end::kick[]
 
     /**
      * Test hook: the consumer stops right after its next non-empty read, before delivering, as a process killed at

@@ -31,6 +31,7 @@ class ReliableInboxTest {
         nodes.close();
     }
 
+    // tag::crash[]
     @Test
     void aMessageReadButNotDeliveredBeforeACrashIsDeliveredOnceAfterTheRestart() throws Exception {
         ChatServer a = nodes.start();
@@ -57,6 +58,7 @@ class ReliableInboxTest {
         assertThat(bob.copiesOf("survive the crash")).isEqualTo(1);
         assertThat(inspect.xlen(RedisKeys.inbox("node-b"))).as("acknowledged entries are deleted").isZero();
     }
+    // end::crash[]
 
     private static long pending(RedisClient inspect) {
         StreamPendingSummary summary = inspect.xpending(RedisKeys.inbox("node-b"), RedisKeys.GROUP);

@@ -11,8 +11,8 @@ import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.params.SetParams;
 
 /**
- * The distributed session: which node each user is on, in Redis (docs/05-redis-forwarding.md, "The session").
- * Every call is a blocking Redis round trip: never call it on an event-loop thread.
+ * The distributed session: which node each user is on, in Redis (docs/05-redis-forwarding.md, "Sessions with a TTL,
+ * and compare-and-delete"). Every call is a blocking Redis round trip: never call it on an event-loop thread.
  */
 public final class SessionStore {
 

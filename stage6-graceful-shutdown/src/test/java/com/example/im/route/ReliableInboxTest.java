@@ -35,6 +35,7 @@ class ReliableInboxTest {
         nodes.close();
     }
 
+    // tag::crash[]
     @Test
     void aMessageReadButNotDeliveredBeforeACrashIsDeliveredOnceAfterTheRestart() throws Exception {
         ChatServer a = nodes.start();
@@ -61,6 +62,7 @@ class ReliableInboxTest {
         assertThat(bob.copiesOf("survive the crash")).isEqualTo(1);
         assertThat(inspect.xlen(RedisKeys.inbox("node-b"))).as("acknowledged entries are deleted").isZero();
     }
+    // end::crash[]
 
     private static long pending(RedisClient inspect) {
         StreamPendingSummary summary = inspect.xpending(RedisKeys.inbox("node-b"), RedisKeys.GROUP);

@@ -17,8 +17,8 @@ import redis.clients.jedis.RedisClient;
 /**
  * The article's inbox, a Redis list per node ({@code LPUSH} to send, {@code BRPOP} to receive), loses a message that
  * a node has popped and not yet written when it crashes: {@code BRPOP} removed it from Redis, and the only copy dies
- * with the process. docs/05-redis-forwarding.md, "The article's inbox loses a message" shows this test; stage 5's
- * {@code ReliableInboxTest} is the same crash against the stream inbox, where the message survives.
+ * with the process. docs/05-redis-forwarding.md, "First, the article's inbox loses a message" shows this test;
+ * stage 5's {@code ReliableInboxTest} is the same crash against the stream inbox, where the message survives.
  *
  * <p>Deterministic without a test hook: node n2 is frozen with SIGSTOP while its {@code BRPOP} waits inside Redis.
  * Alice's message, pushed then, is popped by Redis for that waiting {@code BRPOP} at once and sent to n2's socket,
@@ -30,6 +30,7 @@ class ArticleInboxCrashTest {
     @TempDir
     Path dir;
 
+    // tag::crash[]
     @Test
     void aMessagePoppedByANodeThatDiesBeforeWritingItIsLostForGood() throws Exception {
         Promise promise;
@@ -78,6 +79,7 @@ class ArticleInboxCrashTest {
             }
         }
     }
+    // end::crash[]
 
     /** Sends a private message to bob and waits for its acknowledgement (which the naive node gives after LPUSH). */
     private static void send(WireClient alice, String content) throws Exception {
