@@ -1,8 +1,9 @@
 package com.example.im.testkit;
 
 import com.github.dockerjava.api.DockerClient;
-import com.github.dockerjava.api.command.PullImageResultCallback;
+import com.github.dockerjava.api.async.ResultCallback;
 import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.model.PullResponseItem;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -120,14 +121,28 @@ record ImageCheck(State state, String image, String problem) {
             }
 
             @Override
-            public void pull(String image) throws InterruptedException {
+            public void pull(String image) throws Exception {
                 DockerImageName name = DockerImageName.parse(image);
-                try (PullImageResultCallback callback = client().pullImageCmd(name.getUnversionedPart())
+                AtomicReference<String> error = new AtomicReference<>();
+                // Not docker-java's PullImageResultCallback: it fails with a NullPointerException on an error item
+                // without a status, which is how podman reports an unreachable registry.
+                try (ResultCallback.Adapter<PullResponseItem> callback = client()
+                        .pullImageCmd(name.getUnversionedPart())
                         .withTag(name.getVersionPart())
-                        .exec(new PullImageResultCallback())) {
+                        .exec(new ResultCallback.Adapter<>() {
+                            @Override
+                            public void onNext(PullResponseItem item) {
+                                if (item.getErrorDetail() != null && item.getErrorDetail().getMessage() != null) {
+                                    error.compareAndSet(null, item.getErrorDetail().getMessage());
+                                } else if (item.getError() != null) {
+                                    error.compareAndSet(null, item.getError());
+                                }
+                            }
+                        })) {
                     callback.awaitCompletion();
-                } catch (java.io.IOException e) {
-                    throw new java.io.UncheckedIOException(e);
+                }
+                if (error.get() != null) {
+                    throw new IllegalStateException(error.get());
                 }
             }
 
@@ -144,7 +159,7 @@ record ImageCheck(State state, String image, String problem) {
             return e.getClass().getSimpleName();
         }
         String line = message.strip().replaceAll("\\s+", " ");
-        return line.length() > 200 ? line.substring(0, 200) + "..." : line;
+        return line.length() > 300 ? line.substring(0, 300) + "..." : line;
     }
 
     private static String seconds(Duration d) {

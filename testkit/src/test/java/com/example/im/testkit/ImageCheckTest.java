@@ -3,11 +3,16 @@ package com.example.im.testkit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
 
@@ -109,7 +114,8 @@ class ImageCheckTest {
 
         assertThat(pulled.state()).isEqualTo(ImageCheck.State.UNUSABLE);
         assertThat(pulled.image()).isEqualTo("localhost:1/im-missing:0");
-        assertThat(pulled.problem()).startsWith("could not be pulled (");
+        assertThat(pulled.problem()).startsWith("could not be pulled (").doesNotContain("NullPointerException");
+        System.out.println("a pull of " + missing + ": " + pulled.problem());
         assertThat(present).isEqualTo(ImageCheck.unusable("localhost:1/im-missing:0",
                 "is not in the engine, and -Dim.pull=never forbids pulling it"));
         assertThat(auto).isEqualTo(Infra.Backend.LOCAL);
@@ -120,6 +126,44 @@ class ImageCheckTest {
             // with the engine's own short-name resolution, must find them.
             assertThat(ImageCheck.run(ImageCheck.asPulled(List.of(Infra.REDIS_IMAGE, Infra.ZOOKEEPER_IMAGE)), false,
                     Infra.IMAGE_CHECK_BUDGET, ImageCheck.docker())).isEqualTo(ImageCheck.USABLE);
+        }
+    }
+
+    /**
+     * A registry that accepts connections and never answers (what a filtering firewall can look like): the pull is
+     * abandoned when the budget is spent, however long the engine would wait. (An engine in a VM, e.g. Docker
+     * Desktop, sees another 127.0.0.1 and gets a refusal instead: unusable all the same.)
+     */
+    @Test
+    void withARealEngineAPullFromARegistryThatNeverAnswersEndsWithTheBudget() throws Exception {
+        assumeTrue(Infra.dockerAvailable(), "needs a Docker engine (CI's containers pass has one)");
+        try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            List<Socket> accepted = new CopyOnWriteArrayList<>();
+            Thread acceptor = new Thread(() -> {
+                try {
+                    while (true) {
+                        accepted.add(silent.accept());
+                    }
+                } catch (IOException closed) {
+                    // the test is over
+                }
+            }, "silent-registry");
+            acceptor.setDaemon(true);
+            acceptor.start();
+            String image = "127.0.0.1:" + silent.getLocalPort() + "/im-hang:0";
+
+            long started = System.nanoTime();
+            ImageCheck check = ImageCheck.run(List.of(image), true, Duration.ofSeconds(3), ImageCheck.docker());
+            long tookMillis = (System.nanoTime() - started) / 1_000_000;
+            System.out.println("a pull of " + image + ": " + check.problem() + " after " + tookMillis + " ms, "
+                    + accepted.size() + " connection(s) accepted");
+
+            assertThat(check.state()).isEqualTo(ImageCheck.State.UNUSABLE);
+            assertThat(check.image()).isEqualTo(image);
+            assertThat(tookMillis).isLessThan(3_000 + 2_000);
+            for (Socket s : accepted) {
+                s.close();
+            }
         }
     }
 }
