@@ -184,14 +184,25 @@ public final class EmbeddedRedis implements AutoCloseable {
     }
 
     static Optional<Path> findOnPath(String program) {
-        String path = System.getenv("PATH");
+        return findOnPath(program, System.getenv("PATH"), File.pathSeparator,
+                System.getProperty("os.name", "").startsWith("Windows"));
+    }
+
+    /** The first executable {@code program} in {@code path}; on Windows {@code program.exe} too (redis-server.exe). */
+    static Optional<Path> findOnPath(String program, String path, String separator, boolean windows) {
         if (path == null) {
             return Optional.empty();
         }
-        for (String dir : path.split(File.pathSeparator)) {
-            Path candidate = Path.of(dir, program);
-            if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
-                return Optional.of(candidate);
+        List<String> names = windows ? List.of(program + ".exe", program) : List.of(program);
+        for (String dir : path.split(java.util.regex.Pattern.quote(separator))) {
+            if (dir.isEmpty()) {
+                continue;
+            }
+            for (String name : names) {
+                Path candidate = Path.of(dir, name);
+                if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
+                    return Optional.of(candidate);
+                }
             }
         }
         return Optional.empty();

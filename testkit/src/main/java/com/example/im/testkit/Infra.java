@@ -1,5 +1,7 @@
 package com.example.im.testkit;
 
+import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -13,10 +15,12 @@ import org.testcontainers.images.PullPolicy;
  * <ul>
  *   <li>{@code containers}: Testcontainers, pinned image tags ({@link #REDIS_IMAGE}, {@link #ZOOKEEPER_IMAGE});
  *   <li>{@code local}: real servers on this machine (curator-test's in-JVM ZooKeeper, a {@code redis-server} process);
- *   <li>{@code auto} (default): containers when a Docker engine answers, otherwise local.
+ *   <li>{@code auto} (default): containers when a Docker engine answers and both pinned images are usable (in the
+ *       engine already, or pulled within {@link #IMAGE_CHECK_BUDGET}); otherwise local, with a WARN line saying why
+ *       when an engine answered but an image was not usable (no registry reachable, say).
  * </ul>
  *
- * <p>Either way the tests talk to a real server over a real socket. The choice is logged once per JVM.
+ * <p>Either way the tests talk to a real server over a real socket. The choice is made and logged once per JVM.
  */
 public final class Infra {
 
@@ -31,6 +35,9 @@ public final class Infra {
 
     private static final Logger log = LoggerFactory.getLogger(Infra.class);
     private static volatile Backend chosen;
+
+    /** How long auto may spend finding out whether the images are usable, pulls included. */
+    static final Duration IMAGE_CHECK_BUDGET = Duration.ofSeconds(60);
 
     private Infra() {
     }
@@ -50,16 +57,85 @@ public final class Infra {
     }
 
     static Backend resolve(String setting) {
-        String value = setting == null ? "auto" : setting.trim().toLowerCase(Locale.ROOT);
-        Backend backend = switch (value) {
-            case "", "auto" -> dockerAvailable() ? Backend.CONTAINERS : Backend.LOCAL;
-            case "containers" -> Backend.CONTAINERS;
-            case "local" -> Backend.LOCAL;
-            default -> throw new IllegalArgumentException(
-                    "-D" + PROPERTY + "=" + setting + " is not one of auto, containers, local");
+        return resolve(setting, List.of(REDIS_IMAGE, ZOOKEEPER_IMAGE));
+    }
+
+    /**
+     * Resolves {@code setting} against this machine: asks for a Docker engine and checks {@code images} only when the
+     * setting is {@code auto}, then applies {@link #decide} and logs the outcome.
+     */
+    static Backend resolve(String setting, List<String> images) {
+        Setting parsed = Setting.parse(setting);
+        boolean docker = parsed == Setting.AUTO && dockerAvailable();
+        ImageCheck check = docker
+                ? ImageCheck.run(ImageCheck.asPulled(images), mayPull(), IMAGE_CHECK_BUDGET, ImageCheck.docker())
+                : ImageCheck.NOT_CHECKED;
+        Decision decision = decide(parsed, docker, check);
+        if (decision.warning() != null) {
+            log.warn(decision.warning());
+        }
+        log.info("test infrastructure: {} (-D{}={}{})", decision.backend().name().toLowerCase(Locale.ROOT), PROPERTY,
+                parsed.name().toLowerCase(Locale.ROOT), decision.reason().isEmpty() ? "" : ": " + decision.reason());
+        return decision.backend();
+    }
+
+    /** What {@code -Dim.infra} says. */
+    enum Setting {
+        AUTO, CONTAINERS, LOCAL;
+
+        static Setting parse(String setting) {
+            String value = setting == null ? "auto" : setting.trim().toLowerCase(Locale.ROOT);
+            return switch (value) {
+                case "", "auto" -> AUTO;
+                case "containers" -> CONTAINERS;
+                case "local" -> LOCAL;
+                default -> throw new IllegalArgumentException(
+                        "-D" + PROPERTY + "=" + setting + " is not one of auto, containers, local");
+            };
+        }
+    }
+
+    /**
+     * The outcome of {@link #decide}.
+     *
+     * @param reason  why, for the log line ("" when the setting alone decided)
+     * @param warning the WARN line to log, or null: set when auto passed over an engine that answered
+     */
+    record Decision(Backend backend, String reason, String warning) {
+    }
+
+    /**
+     * The rule, with no I/O: {@code containers} and {@code local} are obeyed as they are (containers never falls back;
+     * its fixtures fail with advice when the engine or an image is missing); {@code auto} picks containers only when
+     * a Docker engine answers and the images are usable, else local servers, with a warning when it was the images.
+     *
+     * @param dockerAvailable whether a Docker engine answered (only asked for auto)
+     * @param images          the image check; {@link ImageCheck#NOT_CHECKED} unless auto found an engine
+     */
+    static Decision decide(Setting setting, boolean dockerAvailable, ImageCheck images) {
+        if (setting == Setting.CONTAINERS) {
+            return new Decision(Backend.CONTAINERS, "", null);
+        }
+        if (setting == Setting.LOCAL) {
+            return new Decision(Backend.LOCAL, "", null);
+        }
+        if (!dockerAvailable) {
+            return new Decision(Backend.LOCAL, "no Docker engine answered", null);
+        }
+        return switch (images.state()) {
+            case USABLE -> new Decision(Backend.CONTAINERS, "a Docker engine answered and the images are usable", null);
+            case UNUSABLE -> new Decision(Backend.LOCAL, "image " + images.image() + " is not usable",
+                    "Docker answers but image " + images.image() + " " + images.problem() + "; using local servers. "
+                            + "Use -D" + PROPERTY + "=containers to insist, or configure a registry mirror: "
+                            + "see README 'Setup behind a firewall'");
+            case NOT_CHECKED -> throw new IllegalArgumentException(
+                    "-D" + PROPERTY + "=auto with a Docker engine needs the image check");
         };
-        log.info("test infrastructure: {} (-D{}={})", backend.name().toLowerCase(Locale.ROOT), PROPERTY, value);
-        return backend;
+    }
+
+    /** False under {@code -Dim.pull=never}. */
+    static boolean mayPull() {
+        return !"never".equals(System.getProperty("im.pull"));
     }
 
     /**
@@ -67,7 +143,7 @@ public final class Infra {
      * reachable); otherwise Testcontainers' default (pull when missing).
      */
     static ImagePullPolicy pullPolicy() {
-        if ("never".equals(System.getProperty("im.pull"))) {
+        if (!mayPull()) {
             return image -> false;
         }
         return PullPolicy.defaultPolicy();

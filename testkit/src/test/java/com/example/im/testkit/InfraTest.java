@@ -18,9 +18,13 @@ class InfraTest {
     }
 
     @Test
-    void autoPicksContainersExactlyWhenDockerAnswers() {
-        Infra.Backend expected = Infra.dockerAvailable() ? Infra.Backend.CONTAINERS : Infra.Backend.LOCAL;
-        assertThat(Infra.resolve("auto")).isEqualTo(expected);
+    void autoWithoutADockerEngineIsLocal() {
+        // Whatever this machine has: with no engine auto is local; with one, containers only if the images are usable
+        // (checked in ImageCheckTest and InfraDecisionTest); here the rule must at least not throw or hang.
+        Infra.Backend backend = Infra.resolve("auto");
+        if (!Infra.dockerAvailable()) {
+            assertThat(backend).isEqualTo(Infra.Backend.LOCAL);
+        }
     }
 
     @Test
