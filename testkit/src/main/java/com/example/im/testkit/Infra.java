@@ -11,8 +11,10 @@ import org.testcontainers.images.PullPolicy;
  * Chooses where the test servers come from: {@code -Dim.infra=auto|containers|local}.
  *
  * <ul>
- *   <li>{@code containers}: Testcontainers, pinned image tags ({@link #REDIS_IMAGE}, {@link #ZOOKEEPER_IMAGE});
- *   <li>{@code local}: real servers on this machine (curator-test's in-JVM ZooKeeper, a {@code redis-server} process);
+ *   <li>{@code containers}: Testcontainers, pinned image tags ({@link #REDIS_IMAGE}, {@link #ZOOKEEPER_IMAGE}, and
+ *       {@link #JRE_IMAGE} for a stage's own jar);
+ *   <li>{@code local}: real servers on this machine (curator-test's in-JVM ZooKeeper, a {@code redis-server} process,
+ *       a stage's jar as a forked {@code java -jar} process);
  *   <li>{@code auto} (default): containers when a Docker engine answers, otherwise local.
  * </ul>
  *
@@ -23,6 +25,8 @@ public final class Infra {
     /** Pinned tags: a test run must not change because an image moved under {@code latest}. */
     public static final String REDIS_IMAGE = "redis:7.0.15";
     public static final String ZOOKEEPER_IMAGE = "zookeeper:3.9.3";
+    /** The JRE a stage's own jar runs on in a container ({@link StageJar}): Java 17, the release the stages target. */
+    public static final String JRE_IMAGE = "eclipse-temurin:17-jre";
 
     public static final String PROPERTY = "im.infra";
 
