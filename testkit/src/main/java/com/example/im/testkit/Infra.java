@@ -13,9 +13,11 @@ import org.testcontainers.images.PullPolicy;
  * Chooses where the test servers come from: {@code -Dim.infra=auto|containers|local}.
  *
  * <ul>
- *   <li>{@code containers}: Testcontainers, pinned image tags ({@link #REDIS_IMAGE}, {@link #ZOOKEEPER_IMAGE});
- *   <li>{@code local}: real servers on this machine (curator-test's in-JVM ZooKeeper, a {@code redis-server} process);
- *   <li>{@code auto} (default): containers when a Docker engine answers and both pinned images are usable (in the
+ *   <li>{@code containers}: Testcontainers, pinned image tags ({@link #REDIS_IMAGE}, {@link #ZOOKEEPER_IMAGE}, and
+ *       {@link #JRE_IMAGE} for a stage's own jar);
+ *   <li>{@code local}: real servers on this machine (curator-test's in-JVM ZooKeeper, a {@code redis-server} process,
+ *       a stage's jar as a forked {@code java -jar} process);
+ *   <li>{@code auto} (default): containers when a Docker engine answers and the pinned images are usable (in the
  *       engine already, or pulled within {@link #IMAGE_CHECK_BUDGET}); otherwise local, with a WARN line saying why
  *       when an engine answered but an image was not usable (no registry reachable, say).
  * </ul>
@@ -27,6 +29,8 @@ public final class Infra {
     /** Pinned tags: a test run must not change because an image moved under {@code latest}. */
     public static final String REDIS_IMAGE = "redis:7.0.15";
     public static final String ZOOKEEPER_IMAGE = "zookeeper:3.9.3";
+    /** The JRE a stage's own jar runs on in a container ({@link StageJar}): Java 17, the release the stages target. */
+    public static final String JRE_IMAGE = "eclipse-temurin:17-jre";
 
     public static final String PROPERTY = "im.infra";
 
@@ -57,7 +61,7 @@ public final class Infra {
     }
 
     static Backend resolve(String setting) {
-        return resolve(setting, List.of(REDIS_IMAGE, ZOOKEEPER_IMAGE));
+        return resolve(setting, List.of(REDIS_IMAGE, ZOOKEEPER_IMAGE, JRE_IMAGE));
     }
 
     /**

@@ -8,12 +8,16 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * Lifecycle shared by the server fixtures: a static {@code @RegisterExtension} field gives one server per test class,
- * an instance field one server per test method. Whatever started the server stops it.
+ * an instance field one server per test method. Whatever started the server stops it: a static fixture of a class
+ * with {@code @Nested} classes (which inherit its extensions, so their own before/after-all callbacks reach it) keeps
+ * one server for the whole class, nested ones included.
  */
 abstract class ServerExtension implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback, AfterEachCallback {
 
     private boolean running;
     private boolean perClass;
+    /** The class-level context that started the server, the only one whose {@code afterAll} stops it. */
+    private String owner;
 
     protected abstract void start() throws Exception;
 
@@ -22,6 +26,9 @@ abstract class ServerExtension implements BeforeAllCallback, AfterAllCallback, B
     @Override
     public void beforeAll(ExtensionContext context) throws Exception {
         perClass = true;
+        if (!running) {
+            owner = context.getUniqueId();
+        }
         startOnce();
     }
 
@@ -39,7 +46,9 @@ abstract class ServerExtension implements BeforeAllCallback, AfterAllCallback, B
 
     @Override
     public void afterAll(ExtensionContext context) throws Exception {
-        stopOnce();
+        if (context.getUniqueId().equals(owner)) {
+            stopOnce();
+        }
     }
 
     private void startOnce() throws Exception {

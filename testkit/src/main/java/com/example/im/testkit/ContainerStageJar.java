@@ -1,0 +1,109 @@
+package com.example.im.testkit;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.testcontainers.containers.GenericContainer;
+import org.testcontainers.containers.wait.strategy.Wait;
+import org.testcontainers.utility.DockerImageName;
+import org.testcontainers.utility.MountableFile;
+
+/**
+ * The containers backend of {@link StageJar}: the jar copied into a container of {@link Infra#JRE_IMAGE}. Inside, the
+ * server binds 0.0.0.0 (127.0.0.1 would be the container's own loopback, unreachable through the published port).
+ */
+final class ContainerStageJar implements StageJar.Handle {
+
+    private static final Logger log = LoggerFactory.getLogger(ContainerStageJar.class);
+    /** The port inside the container; the container has its own network namespace, so a fixed port is free there. */
+    static final int PORT = 7001;
+
+    private final GenericContainer<?> container;
+    private final Path output;
+    private final String description;
+
+    private ContainerStageJar(GenericContainer<?> container, Path output, String description) {
+        this.container = container;
+        this.output = output;
+        this.description = description;
+    }
+
+    static ContainerStageJar start(Path jar) {
+        if (!Infra.dockerAvailable()) {
+            throw new IllegalStateException(Infra.noDockerAdvice("the stage jar"));
+        }
+        String inContainer = "/app/" + jar.getFileName();
+        Path output = jar.resolveSibling("stage-jar").resolve(jar.getFileName() + "-container-"
+                + System.nanoTime() + ".log");
+        try {
+            Files.createDirectories(output.getParent());
+            Files.writeString(output, "");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + output, e);
+        }
+        @SuppressWarnings("resource") // stopped in close()
+        GenericContainer<?> container = new GenericContainer<>(DockerImageName.parse(Infra.JRE_IMAGE))
+                .withImagePullPolicy(Infra.pullPolicy())
+                .withCopyFileToContainer(MountableFile.forHostPath(jar), inContainer)
+                .withCommand("java", "-jar", inContainer, "--host", "0.0.0.0", "--port", Integer.toString(PORT))
+                .withExposedPorts(PORT)
+                .withLogConsumer(frame -> append(output, frame.getUtf8String()))
+                // Not the published port: a Docker port proxy accepts on the host before the server listens inside.
+                .waitingFor(Wait.forLogMessage(StageJar.READY_LOG + "\\n", 1)
+                        .withStartupTimeout(Duration.ofSeconds(StageJar.START_TIMEOUT_SECONDS)));
+        try {
+            container.start();
+        } catch (RuntimeException e) {
+            container.stop();
+            throw new IllegalStateException("the stage jar did not start in container " + Infra.JRE_IMAGE + ": "
+                    + e.getMessage() + "\n--- its output ---\n" + StageJar.tail(output, 4000), e);
+        }
+        String description = "stage jar in container " + Infra.JRE_IMAGE + ": java -jar " + inContainer
+                + " --host 0.0.0.0 --port " + PORT + " (container " + container.getContainerId().substring(0, 12)
+                + ", output in " + output + ")";
+        ContainerStageJar server = new ContainerStageJar(container, output, description);
+        log.info("{}, published on {}:{}", description, server.host(), server.port());
+        return server;
+    }
+
+    private static void append(Path output, String text) {
+        try {
+            Files.writeString(output, text, StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + output, e);
+        }
+    }
+
+    @Override
+    public String host() {
+        return container.getHost();
+    }
+
+    @Override
+    public int port() {
+        return container.getMappedPort(PORT);
+    }
+
+    @Override
+    public String description() {
+        return description;
+    }
+
+    /** As {@code docker stop}: SIGTERM, SIGKILL after the bound; then the container is removed. */
+    @Override
+    public void close() {
+        try {
+            container.getDockerClient().stopContainerCmd(container.getContainerId())
+                    .withTimeout(StageJar.STOP_TIMEOUT_SECONDS).exec();
+        } finally {
+            container.stop();
+        }
+        log.info("stage jar container stopped, output in {}", output);
+    }
+}

@@ -1,0 +1,109 @@
+package com.example.im.testkit;
+
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.core.ConditionTimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The local backend of {@link StageJar}: {@code java -jar <jar> --port <free port>}, a child process of this JVM. */
+final class LocalStageJar implements StageJar.Handle {
+
+    private static final Logger log = LoggerFactory.getLogger(LocalStageJar.class);
+    private static final String HOST = "127.0.0.1";
+
+    private final Process process;
+    private final int port;
+    private final Path output;
+    private final String description;
+
+    private LocalStageJar(Process process, int port, Path output, String description) {
+        this.process = process;
+        this.port = port;
+        this.output = output;
+        this.description = description;
+    }
+
+    static LocalStageJar start(Path jar) {
+        int port = FreePorts.next();
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        List<String> command = List.of(java.toString(), "-jar", jar.toString(), "--port", Integer.toString(port));
+        Path output = jar.resolveSibling("stage-jar").resolve(jar.getFileName() + "-" + port + ".log");
+        Process process;
+        try {
+            Files.createDirectories(output.getParent());
+            process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start " + String.join(" ", command), e);
+        }
+        String description = "stage jar as local process: " + String.join(" ", command) + " (pid " + process.pid()
+                + ", output in " + output + ")";
+        LocalStageJar server = new LocalStageJar(process, port, output, description);
+        try {
+            await("stage jar " + jar.getFileName() + " accepting on " + HOST + ":" + port)
+                    .atMost(Duration.ofSeconds(StageJar.START_TIMEOUT_SECONDS))
+                    .pollInterval(Duration.ofMillis(50))
+                    .until(server::accepting);
+        } catch (ConditionTimeoutException | IllegalStateException e) {
+            server.close();
+            throw new IllegalStateException("the stage jar did not start: " + e.getMessage() + "\n" + description
+                    + "\n--- its output ---\n" + StageJar.tail(output, 4000), e);
+        }
+        log.info("{}, accepting on {}:{}", description, HOST, port);
+        return server;
+    }
+
+    /** True once the port accepts a connection; an exited process fails at once instead of waiting out the bound. */
+    private boolean accepting() {
+        if (!process.isAlive()) {
+            throw new IllegalStateException("it exited with code " + process.exitValue() + " before accepting");
+        }
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(HOST, port), 1000);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public String host() {
+        return HOST;
+    }
+
+    @Override
+    public int port() {
+        return port;
+    }
+
+    @Override
+    public String description() {
+        return description;
+    }
+
+    /** SIGTERM (the server's shutdown hook closes it), then SIGKILL if it has not exited within the bound. */
+    @Override
+    public void close() {
+        process.destroy();
+        try {
+            if (!process.waitFor(StageJar.STOP_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                log.warn("stage jar (pid {}) ignored SIGTERM for {} s; killing it", process.pid(),
+                        StageJar.STOP_TIMEOUT_SECONDS);
+                process.destroyForcibly().waitFor(StageJar.STOP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+        log.info("stage jar (pid {}) stopped, output in {}", process.pid(), output);
+    }
+}
