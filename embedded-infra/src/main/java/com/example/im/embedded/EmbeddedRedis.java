@@ -33,12 +33,12 @@ public final class EmbeddedRedis implements AutoCloseable {
     /** What stops a started server and waits until it is gone. */
     private final Runnable stopper;
     private final int port;
-    private final String description;
+    private final String binary;
     private final long pid;
 
-    private EmbeddedRedis(int port, String description, long pid, Runnable stopper) {
+    private EmbeddedRedis(int port, String binary, long pid, Runnable stopper) {
         this.port = port;
-        this.description = description;
+        this.binary = binary;
         this.pid = pid;
         this.stopper = stopper;
     }
@@ -111,7 +111,12 @@ public final class EmbeddedRedis implements AutoCloseable {
 
     /** e.g. "redis-server /usr/bin/redis-server (PATH) on 127.0.0.1:41234". */
     public String description() {
-        return description;
+        return binary + " on 127.0.0.1:" + port;
+    }
+
+    /** Which binary runs: "redis-server /usr/bin/redis-server (PATH)" or "embedded-redis binary". */
+    public String binary() {
+        return binary;
     }
 
     @Override
@@ -187,7 +192,7 @@ public final class EmbeddedRedis implements AutoCloseable {
             process.destroyForcibly();
             throw new IllegalStateException(e.getMessage() + " Log: " + readQuietly(log.toPath()), e);
         }
-        return new EmbeddedRedis(port, what + " on 127.0.0.1:" + port, process.pid(), () -> {
+        return new EmbeddedRedis(port, what, process.pid(), () -> {
             process.destroy();
             try {
                 if (!process.waitFor(5, TimeUnit.SECONDS)) {

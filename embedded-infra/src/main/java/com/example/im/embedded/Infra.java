@@ -204,13 +204,13 @@ public final class Infra implements AutoCloseable {
                 infra.redis = EmbeddedRedis.startOn(redisPort);
                 String version = infra.redis.version();
                 if (!EmbeddedRedis.atLeast(version, MINIMUM_REDIS[0], MINIMUM_REDIS[1])) {
-                    throw new IllegalStateException("Redis " + version + " (" + infra.redis.description()
+                    throw new IllegalStateException("Redis " + version + " (" + infra.redis.binary()
                             + ") is older than " + MINIMUM_REDIS[0] + "." + MINIMUM_REDIS[1] + ", which the nodes"
                             + " need (SET ... GET, XAUTOCLAIM). " + EmbeddedRedis.INSTALL_ADVICE);
                 }
-                out.println("Redis " + version + " on " + infra.redis.uri() + " (" + infra.redis.description() + ")"
-                        + taken(options.redisPort(), 6379, infra.redis.port())
-                        + "; started because the nodes use Redis (Jedis on the classpath)");
+                out.println("Redis " + version + " on " + infra.redis.uri()
+                        + taken(options.redisPort(), 6379, infra.redis.port()) + ": " + infra.redis.binary()
+                        + "; started because the nodes of " + jar.path() + " use Redis (Jedis on its classpath)");
                 redisFlag = " --redis " + infra.redis.uri();
             }
 
@@ -224,7 +224,7 @@ public final class Infra implements AutoCloseable {
             out.println("A console pinned to one node:");
             out.println("  " + jar.console() + " --zk none --port 7001");
             out.println();
-            out.println("Ctrl-C stops ZooKeeper and Redis.");
+            out.println(infra.redis == null ? "Ctrl-C stops ZooKeeper." : "Ctrl-C stops ZooKeeper and Redis.");
             out.flush();
             return infra;
         } catch (Exception | Error e) {

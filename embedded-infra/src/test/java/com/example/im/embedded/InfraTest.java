@@ -61,7 +61,8 @@ class InfraTest {
             assertThat(infra.redisPort()).isEqualTo(-1);
             assertThat(text()).contains("Redis: not started: the nodes of stage4.jar do not use Redis")
                     .contains("java -jar stage4.jar --port 7001 --zk 127.0.0.1:" + infra.zooKeeperPort() + "\n")
-                    .doesNotContain("--redis");
+                    .doesNotContain("--redis")
+                    .contains("Ctrl-C stops ZooKeeper.");
         }
 
         printed.reset();
