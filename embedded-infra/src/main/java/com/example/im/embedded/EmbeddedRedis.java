@@ -26,7 +26,7 @@ import redis.embedded.core.ExecutableProvider;
 /**
  * A real Redis on 127.0.0.1: {@code redis-server} from PATH (what CI installs), else the binary shipped inside
  * {@code com.github.codemonstur:embedded-redis}. Persistence is off: every start is an empty server. Used by the
- * testkit's local backend and by stage 6's demo.
+ * testkit's local backend, by stage 6's demo and by {@link Infra}.
  */
 public final class EmbeddedRedis implements AutoCloseable {
 
