@@ -8,13 +8,17 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionTimeoutException;
 import redis.embedded.core.ExecutableProvider;
@@ -22,19 +26,19 @@ import redis.embedded.core.ExecutableProvider;
 /**
  * A real Redis on 127.0.0.1: {@code redis-server} from PATH (what CI installs), else the binary shipped inside
  * {@code com.github.codemonstur:embedded-redis}. Persistence is off: every start is an empty server. Used by the
- * testkit's local backend and by stage 6's demo.
+ * testkit's local backend, by stage 6's demo and by {@link Infra}.
  */
 public final class EmbeddedRedis implements AutoCloseable {
 
     /** What stops a started server and waits until it is gone. */
     private final Runnable stopper;
     private final int port;
-    private final String description;
+    private final String binary;
     private final long pid;
 
-    private EmbeddedRedis(int port, String description, long pid, Runnable stopper) {
+    private EmbeddedRedis(int port, String binary, long pid, Runnable stopper) {
         this.port = port;
-        this.description = description;
+        this.binary = binary;
         this.pid = pid;
         this.stopper = stopper;
     }
@@ -59,9 +63,60 @@ public final class EmbeddedRedis implements AutoCloseable {
         return "redis://127.0.0.1:" + port;
     }
 
+    /**
+     * The server's {@code redis_version} ("7.0.15"), asked over a raw socket ({@code INFO server}); "unknown" when the
+     * reply names none.
+     */
+    public String version() {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 2_000);
+            socket.setSoTimeout(2_000);
+            socket.getOutputStream().write("INFO server\r\n".getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            InputStream in = socket.getInputStream();
+            String header = readLine(in); // "$<length>" of a bulk string
+            if (!header.startsWith("$")) {
+                throw new IOException("unexpected reply to INFO: " + header);
+            }
+            String info = new String(in.readNBytes(Integer.parseInt(header.substring(1))), StandardCharsets.UTF_8);
+            Matcher m = Pattern.compile("(?m)^redis_version:([0-9.]+)").matcher(info);
+            return m.find() ? m.group(1) : "unknown";
+        } catch (IOException | NumberFormatException e) {
+            throw new IllegalStateException("Redis on 127.0.0.1:" + port + " did not answer INFO: " + e, e);
+        }
+    }
+
+    /** True when {@code version} ("6.0.16") is at least {@code major.minor}; false when it is not a version. */
+    public static boolean atLeast(String version, int major, int minor) {
+        Matcher m = Pattern.compile("^(\\d+)\\.(\\d+)").matcher(version);
+        if (!m.find()) {
+            return false;
+        }
+        int actualMajor = Integer.parseInt(m.group(1));
+        return actualMajor > major || (actualMajor == major && Integer.parseInt(m.group(2)) >= minor);
+    }
+
+    private static String readLine(InputStream in) throws IOException {
+        StringBuilder line = new StringBuilder();
+        for (int b = in.read(); b != '\n'; b = in.read()) {
+            if (b < 0) {
+                throw new IOException("connection closed");
+            }
+            if (b != '\r') {
+                line.append((char) b);
+            }
+        }
+        return line.toString();
+    }
+
     /** e.g. "redis-server /usr/bin/redis-server (PATH) on 127.0.0.1:41234". */
     public String description() {
-        return description;
+        return binary + " on 127.0.0.1:" + port;
+    }
+
+    /** Which binary runs: "redis-server /usr/bin/redis-server (PATH)" or "embedded-redis binary". */
+    public String binary() {
+        return binary;
     }
 
     @Override
@@ -70,8 +125,16 @@ public final class EmbeddedRedis implements AutoCloseable {
     }
 
     private static final Duration START_TIMEOUT = Duration.ofSeconds(10);
-    static final String INSTALL_ADVICE = "Install Redis (Debian/Ubuntu: apt-get install -y redis-server; "
-            + "macOS: brew install redis), or run the tests with Docker and -Dim.infra=containers.";
+    /**
+     * What to do when no usable Redis is found here, on every platform. On Windows the binary bundled in
+     * embedded-redis is Redis 5.0, older than the 6.2 the stages need, so a Windows user needs one of these.
+     */
+    public static final String INSTALL_ADVICE = "Install Redis 6.2 or newer and put redis-server on PATH"
+            + " (Debian/Ubuntu: apt-get install -y redis-server; macOS: brew install redis;"
+            + " Windows: in WSL2, apt-get install -y redis-server and run it there, or Memurai or another"
+            + " Redis-for-Windows build >= 6.2 with redis-server.exe on PATH),"
+            + " or use Docker: the tests with -Dim.infra=containers; by hand, docker run -p 6379:6379 redis:7"
+            + " and Infra --no-redis.";
 
     /** A Redis on a free port. */
     public static EmbeddedRedis start() {
@@ -89,7 +152,7 @@ public final class EmbeddedRedis implements AutoCloseable {
 
     /** A Redis on {@code port} (a restart uses the port the stopped server had). */
     public static EmbeddedRedis startOn(int port) {
-        Optional<Path> onPath = findOnPath("redis-server");
+        Optional<Path> onPath = findOnPath("redis-server"); // redis-server.exe on Windows
         return onPath.isPresent() ? startProcess(onPath.get(), port, "redis-server " + onPath.get() + " (PATH)")
                 : startEmbedded(port);
     }
@@ -129,7 +192,7 @@ public final class EmbeddedRedis implements AutoCloseable {
             process.destroyForcibly();
             throw new IllegalStateException(e.getMessage() + " Log: " + readQuietly(log.toPath()), e);
         }
-        return new EmbeddedRedis(port, what + " on 127.0.0.1:" + port, process.pid(), () -> {
+        return new EmbeddedRedis(port, what, process.pid(), () -> {
             process.destroy();
             try {
                 if (!process.waitFor(5, TimeUnit.SECONDS)) {
@@ -183,24 +246,49 @@ public final class EmbeddedRedis implements AutoCloseable {
         }
     }
 
+    /** {@code program} in a directory of this process's PATH: {@link #findExecutable} with this machine's values. */
     static Optional<Path> findOnPath(String program) {
-        return findOnPath(program, System.getenv("PATH"), File.pathSeparator,
-                System.getProperty("os.name", "").startsWith("Windows"));
+        return findExecutable(program, System.getenv("PATH"), System.getProperty("os.name", ""),
+                System.getenv("PATHEXT"));
     }
 
-    /** The first executable {@code program} in {@code path}; on Windows {@code program.exe} too (redis-server.exe). */
-    static Optional<Path> findOnPath(String program, String path, String separator, boolean windows) {
-        if (path == null) {
+    /**
+     * The first directory of {@code path} holding {@code program}, as the shell would find it. On Windows
+     * ({@code osName} starting with "Windows") the separator is ';', and each extension of {@code pathExt}
+     * (".COM;.EXE;.BAT;.CMD" when null or empty) is tried after the bare name, so "redis-server" finds
+     * redis-server.exe; there a regular file counts (execute permission is not a file bit). Elsewhere the separator
+     * is ':' and the file must be executable. A parameter each, so that both cases are testable on either system.
+     */
+    static Optional<Path> findExecutable(String program, String path, String osName, String pathExt) {
+        if (path == null || path.isEmpty()) {
             return Optional.empty();
         }
-        List<String> names = windows ? List.of(program + ".exe", program) : List.of(program);
-        for (String dir : path.split(java.util.regex.Pattern.quote(separator))) {
+        boolean windows = osName.startsWith("Windows");
+        List<String> names = new ArrayList<>(List.of(program));
+        if (windows) {
+            String extensions = pathExt == null || pathExt.isBlank() ? ".COM;.EXE;.BAT;.CMD" : pathExt;
+            for (String extension : extensions.split(";")) {
+                if (!extension.isBlank()) {
+                    names.add(program + extension.strip().toLowerCase(Locale.ROOT));
+                }
+            }
+        }
+        for (String dir : path.split(windows ? ";" : ":")) {
+            dir = dir.strip();
+            if (windows && dir.length() > 1 && dir.startsWith("\"") && dir.endsWith("\"")) {
+                dir = dir.substring(1, dir.length() - 1);
+            }
             if (dir.isEmpty()) {
                 continue;
             }
             for (String name : names) {
-                Path candidate = Path.of(dir, name);
-                if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
+                Path candidate;
+                try {
+                    candidate = Path.of(dir, name);
+                } catch (InvalidPathException notAPath) {
+                    break;
+                }
+                if (Files.isRegularFile(candidate) && (windows || Files.isExecutable(candidate))) {
                     return Optional.of(candidate);
                 }
             }

@@ -6,14 +6,13 @@ import com.example.im.client.NodeLocator;
 import com.example.im.config.Flags;
 import com.example.im.embedded.EmbeddedRedis;
 import com.example.im.embedded.EmbeddedZooKeeper;
+import com.example.im.embedded.Infra;
 import com.example.im.protocol.Envelope;
 import com.example.im.server.ChatServer;
 import com.example.im.server.ServerConfig;
 import java.io.PrintStream;
-import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -50,13 +49,13 @@ public final class ClusterDemo implements AutoCloseable {
         ClusterDemo demo = new ClusterDemo(out);
         try {
             if (zk == null) {
-                EmbeddedZooKeeper server = EmbeddedZooKeeper.start(portOr(2181));
+                EmbeddedZooKeeper server = EmbeddedZooKeeper.start(Infra.portOr(2181));
                 demo.infrastructure.add(server);
                 zk = server.connectString();
                 out.println("ZooKeeper " + server.version() + " (embedded) on " + zk);
             }
             if (redis == null) {
-                EmbeddedRedis server = EmbeddedRedis.startOn(portOr(6379));
+                EmbeddedRedis server = EmbeddedRedis.startOn(Infra.portOr(6379));
                 demo.infrastructure.add(server);
                 redis = server.uri();
                 out.println("Redis (" + server.description() + ")");
@@ -168,38 +167,15 @@ public final class ClusterDemo implements AutoCloseable {
                 + " --zk " + zk + " --strategy round-robin";
     }
 
-    /** {@code preferred} if free, else any free port: a second demo on the same machine still starts. */
-    private static int portOr(int preferred) {
-        try (ServerSocket probe = new ServerSocket(preferred, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return preferred;
-        } catch (java.io.IOException taken) {
-            return EmbeddedRedis.freePort();
-        }
-    }
-
     /** The command line as {@link #USAGE} shows it; {@code --exit-after-script} is a switch, it takes no value. */
     static Flags flags(String[] args) {
         return Flags.parse(args, Set.of("nodes", "base-port", "zk", "redis", "exit-after-script"),
                 Set.of("exit-after-script"));
     }
 
-    /**
-     * The demo's terminal is for the script, not for the servers' diaries: unless the user chose log levels
-     * ({@code -Dorg.slf4j.simpleLogger.defaultLogLevel=info} shows everything), the nodes log warnings only and the
-     * embedded ZooKeeper and Curator, whose first words are a harmless WARN, errors only. Runs before the first logger.
-     */
-    static void quietLogs(Properties system) {
-        String prefix = "org.slf4j.simpleLogger.";
-        if (system.stringPropertyNames().stream().anyMatch(name -> name.startsWith(prefix))) {
-            return;
-        }
-        system.setProperty(prefix + "defaultLogLevel", "warn");
-        system.setProperty(prefix + "log.org.apache.zookeeper", "error");
-        system.setProperty(prefix + "log.org.apache.curator", "error");
-    }
-
     public static void main(String[] args) throws Exception {
-        quietLogs(System.getProperties());
+        // The terminal is for the script, not for the servers' diaries (unless the user chose log levels).
+        Infra.quietLogs(System.getProperties());
         Flags flags;
         try {
             flags = flags(args);

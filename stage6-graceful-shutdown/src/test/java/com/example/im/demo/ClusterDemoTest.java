@@ -11,7 +11,6 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.curator.framework.CuratorFramework;
@@ -86,19 +85,5 @@ class ClusterDemoTest {
         Flags spelledOut = ClusterDemo.flags(new String[] {"--exit-after-script", "true", "--nodes", "3"});
         assertThat(spelledOut.get("exit-after-script", "false")).isEqualTo("true");
         assertThat(spelledOut.getInt("nodes", 0)).isEqualTo(3);
-    }
-
-    @Test
-    void theDemoQuietsTheServersLogsUnlessTheUserChoseLevels() {
-        Properties none = new Properties();
-        ClusterDemo.quietLogs(none);
-        assertThat(none).containsEntry("org.slf4j.simpleLogger.defaultLogLevel", "warn")
-                .containsEntry("org.slf4j.simpleLogger.log.org.apache.zookeeper", "error")
-                .containsEntry("org.slf4j.simpleLogger.log.org.apache.curator", "error");
-
-        Properties chosen = new Properties();
-        chosen.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "info");
-        ClusterDemo.quietLogs(chosen);
-        assertThat(chosen).hasSize(1).containsEntry("org.slf4j.simpleLogger.defaultLogLevel", "info");
     }
 }
