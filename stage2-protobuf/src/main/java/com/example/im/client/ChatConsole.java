@@ -125,7 +125,8 @@ public final class ChatConsole {
         return switch (frame.getBodyCase()) {
             case LOGIN_ACK -> "OK login " + frame.getLoginAck().getUid();
             case SEND_ACK -> "OK sent " + frame.getSendAck().getMsgId() + " to "
-                    + String.join(",", frame.getSendAck().getSentUidsList())
+                    + (frame.getSendAck().getSentUidsCount() == 0 ? "nobody"
+                            : String.join(",", frame.getSendAck().getSentUidsList()))
                     + (frame.getSendAck().getOfflineUidsCount() == 0 ? ""
                             : " (offline: " + String.join(",", frame.getSendAck().getOfflineUidsList()) + ")");
             case CHAT -> {

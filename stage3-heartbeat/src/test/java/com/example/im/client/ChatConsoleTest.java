@@ -22,6 +22,8 @@ class ChatConsoleTest {
         assertThat(ChatConsole.describe(Replies.loggedIn("alice"))).isEqualTo("OK login alice");
         assertThat(ChatConsole.describe(Replies.sent("m-1", List.of("bob"), List.of("dave"))))
                 .isEqualTo("OK sent m-1 to bob (offline: dave)");
+        assertThat(ChatConsole.describe(Replies.sent("m-2", List.of(), List.of("bob", "carol"))))
+                .isEqualTo("OK sent m-2 to nobody (offline: bob,carol)");
         assertThat(ChatConsole.describe(Replies.error(ErrorCode.NOT_LOGGED_IN, "send a login frame first")))
                 .isEqualTo("ERR not-logged-in send a login frame first");
         assertThat(ChatConsole.describe(Replies.message(ChatMessage.newBuilder().setFromUid("alice")

@@ -62,6 +62,8 @@ public final class InboxConsumer implements AutoCloseable {
     private volatile boolean running = true;
     private volatile Runnable onRedisReset = () -> { };
     private volatile boolean crashAfterNextRead;
+    private volatile boolean crashBeforeNextAck;
+    private boolean crashed; // only touched on the consumer thread
     private volatile long delivered;
 
     public InboxConsumer(UnifiedJedis redis, String nodeId, SessionMap sessions, SessionStore store, int batchSize,
@@ -105,6 +107,9 @@ public final class InboxConsumer implements AutoCloseable {
                 if (now >= nextRetry) {
                     // Pending entries: read before a crash and never acknowledged, or waiting for their user.
                     readPending();
+                    if (crashed) {
+                        return;
+                    }
                     nextRetry = now + retryMillis;
                 }
                 List<StreamEntryBinary> fresh = read(StreamEntryID.XREADGROUP_UNDELIVERED_ENTRY, 500);
@@ -113,6 +118,9 @@ public final class InboxConsumer implements AutoCloseable {
                     return;
                 }
                 process(fresh);
+                if (crashed) {
+                    return;
+                }
                 if (down) {
                     log.info("Redis is back; inbox {} is being consumed again", key);
                     down = false;
@@ -170,7 +178,7 @@ public final class InboxConsumer implements AutoCloseable {
             if (!page.isEmpty()) {
                 from = page.get(page.size() - 1).getID();
             }
-        } while (page.size() == batchSize && running);
+        } while (page.size() == batchSize && running && !crashed);
     }
 
     private List<StreamEntryBinary> read(StreamEntryID from, int blockMillis) {
@@ -224,6 +232,11 @@ public final class InboxConsumer implements AutoCloseable {
         List<Unresolved> unresolved = settle(written, done);
         if (!unresolved.isEmpty()) {
             chase(unresolved, done);
+        }
+        if (crashBeforeNextAck && !done.isEmpty()) {
+            log.warn("test hook: stopping after writing {} entries, before acknowledging them", done.size());
+            crashed = true;
+            return;
         }
         if (!done.isEmpty()) {
             acknowledge(done);
@@ -479,6 +492,14 @@ public final class InboxConsumer implements AutoCloseable {
      */
     public void crashAfterNextRead() {
         crashAfterNextRead = true;
+    }
+
+    /**
+     * Test hook: the consumer stops after its next batch has been written to the clients, before it acknowledges it,
+     * as a process killed at that instant would. The entries stay pending in Redis and are delivered again.
+     */
+    public void crashBeforeNextAck() {
+        crashBeforeNextAck = true;
     }
 
     /** Runs {@code action} when the stream turns out to be gone (Redis lost its data): sessions must be re-asserted. */

@@ -58,7 +58,7 @@ public final class ClusterDemo implements AutoCloseable {
                 EmbeddedRedis server = EmbeddedRedis.startOn(Infra.portOr(6379));
                 demo.infrastructure.add(server);
                 redis = server.uri();
-                out.println("Redis (" + server.description() + ")");
+                out.println("Redis " + server.version() + " (" + server.description() + ")");
             }
             demo.zk = zk;
             demo.redis = redis;
@@ -195,7 +195,12 @@ public final class ClusterDemo implements AutoCloseable {
             demo.close();
             System.exit(ok ? 0 : 1);
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(demo::close, "demo-shutdown"));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            // The demo's logs are quiet: without this line a graceful shutdown of a few seconds looks like a hang.
+            System.out.println("\nShutting down: each node gracefully (go-away, drain), then ZooKeeper and Redis ...");
+            demo.close();
+            System.out.println("stopped.");
+        }, "demo-shutdown"));
         System.out.printf("%nThe cluster stays up. Chat from other terminals (Ctrl-C here stops everything):%n  %s%n",
                 demo.consoleCommand());
         Thread.currentThread().join();

@@ -95,6 +95,8 @@ public final class InboxConsumer implements AutoCloseable {
     private final Thread thread;
     private volatile boolean running = true;
     private volatile boolean crashAfterNextRead;
+    private volatile boolean crashBeforeNextAck;
+    private boolean crashed; // only touched on the consumer thread
     private volatile long delivered;
 
     /** Whether a node is registered in ZooKeeper, as far as this node can tell. */
@@ -183,6 +185,9 @@ public final class InboxConsumer implements AutoCloseable {
                     }
                     // Pending entries: read before a crash and never acknowledged, or waiting for their user.
                     readPending();
+                    if (crashed) {
+                        return;
+                    }
                     nextRetry = now + retryMillis;
                 }
                 // Blocks while nothing arrives; shorter in drain mode, where someone waits for the idle verdict.
@@ -193,6 +198,9 @@ public final class InboxConsumer implements AutoCloseable {
                     return;
                 }
                 process(fresh);
+                if (crashed) {
+                    return;
+                }
                 // Idle: nothing new and nothing pending in the group. Not XLEN: an entry acknowledged but not yet
                 // deleted is done, and must not keep a drain or a takeover running to its deadline.
                 idle = fresh.isEmpty() && redis.xpending(key, RedisKeys.GROUP).getTotal() == 0;
@@ -315,7 +323,7 @@ public final class InboxConsumer implements AutoCloseable {
             if (!page.isEmpty()) {
                 from = page.get(page.size() - 1).getID();
             }
-        } while (page.size() == batchSize && running);
+        } while (page.size() == batchSize && running && !crashed);
     }
 
     private List<StreamEntryBinary> read(StreamEntryID from, int blockMillis) {
@@ -366,6 +374,11 @@ public final class InboxConsumer implements AutoCloseable {
         List<Unresolved> unresolved = settle(written, done);
         if (!unresolved.isEmpty()) {
             chase(unresolved, done);
+        }
+        if (crashBeforeNextAck && !done.isEmpty()) {
+            log.warn("test hook: stopping after writing {} entries, before acknowledging them", done.size());
+            crashed = true;
+            return;
         }
         if (!done.isEmpty()) {
             acknowledge(done);
@@ -632,6 +645,14 @@ public final class InboxConsumer implements AutoCloseable {
      */
     public void crashAfterNextRead() {
         crashAfterNextRead = true;
+    }
+
+    /**
+     * Test hook: the consumer stops after its next batch has been written to the clients, before it acknowledges it,
+     * as a process killed at that instant would. The entries stay pending in Redis and are delivered again.
+     */
+    public void crashBeforeNextAck() {
+        crashBeforeNextAck = true;
     }
 
     /**

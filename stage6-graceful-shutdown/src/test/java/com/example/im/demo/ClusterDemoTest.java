@@ -54,7 +54,8 @@ class ClusterDemoTest {
         ByteArrayOutputStream transcript = new ByteArrayOutputStream();
         PrintStream out = new PrintStream(transcript, true, StandardCharsets.UTF_8);
         try (ClusterDemo demo = ClusterDemo.start(2, 0, null, null, out)) {
-            assertThat(transcript.toString(StandardCharsets.UTF_8)).contains("(embedded) on 127.0.0.1:", "Redis (");
+            assertThat(transcript.toString(StandardCharsets.UTF_8)).contains("(embedded) on 127.0.0.1:")
+                    .containsPattern("Redis \\d+\\.\\d+\\.\\d+ \\(");
             assertThat(demo.zooKeeper()).startsWith("127.0.0.1:");
             assertThat(demo.consoleCommand()).contains(" --zk " + demo.zooKeeper() + " ");
             assertThat(demo.playScript()).as(transcript.toString(StandardCharsets.UTF_8)).isTrue();

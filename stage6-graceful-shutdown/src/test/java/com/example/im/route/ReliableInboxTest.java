@@ -64,6 +64,30 @@ class ReliableInboxTest {
     }
     // end::crash[]
 
+    @Test
+    void aMessageWrittenButNotAcknowledgedBeforeACrashIsDeliveredAgainAfterTheRestart() throws Exception {
+        ChatServer a = nodes.start();
+        ChatServer b = nodes.start("node-b");
+        RedisClient inspect = nodes.redis();
+        Nodes.User alice = nodes.login(a, "alice");
+        Nodes.User bob = nodes.login(b, "bob");
+
+        // Test-only hook: B's consumer stops after writing the message to bob, before its XACK, as if killed there.
+        b.routing().inbox().crashBeforeNextAck();
+        alice.send("bob", "written, not acknowledged");
+        await().until(() -> bob.received("written, not acknowledged"));
+        assertThat(pending(inspect)).as("the entry is still pending: no XACK").isEqualTo(1);
+        b.halt();
+
+        // B comes back under the same node id and reads its pending entry again: at-least-once, bob gets it twice.
+        ChatServer b2 = nodes.start("node-b");
+        Nodes.User bobAgain = nodes.login(b2, "bob");
+        await().atMost(Duration.ofSeconds(15)).until(() -> bobAgain.received("written, not acknowledged"));
+        await().until(() -> pending(inspect) == 0);
+        assertThat(bob.copiesOf("written, not acknowledged") + bobAgain.copiesOf("written, not acknowledged"))
+                .as("one copy before the crash, one after: a client drops the second by msg_id").isEqualTo(2);
+    }
+
     private static long pending(RedisClient inspect) {
         StreamPendingSummary summary = inspect.xpending(RedisKeys.inbox("node-b"), RedisKeys.GROUP);
         return summary.getTotal();
