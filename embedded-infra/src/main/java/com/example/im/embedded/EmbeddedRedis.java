@@ -186,13 +186,19 @@ public final class EmbeddedRedis implements AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException("Cannot run " + binary + ": " + e.getMessage() + ". " + INSTALL_ADVICE, e);
         }
+        // setsid keeps a terminal's Ctrl-C from reaching Redis, so nothing else stops it when this JVM exits (a
+        // Ctrl-C or SIGTERM while it starts, a test JVM that is told to stop): this hook does, until close() runs.
+        Thread orphanGuard = new Thread(process::destroy, "redis-" + port + "-exit");
+        Runtime.getRuntime().addShutdownHook(orphanGuard);
         try {
             awaitPong(port, process::isAlive);
         } catch (IllegalStateException e) {
             process.destroyForcibly();
+            removeHook(orphanGuard);
             throw new IllegalStateException(e.getMessage() + " Log: " + readQuietly(log.toPath()), e);
         }
         return new EmbeddedRedis(port, what, process.pid(), () -> {
+            removeHook(orphanGuard);
             process.destroy();
             try {
                 if (!process.waitFor(5, TimeUnit.SECONDS)) {
@@ -202,6 +208,14 @@ public final class EmbeddedRedis implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         });
+    }
+
+    private static void removeHook(Thread hook) {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook runs (or ran) anyway
+        }
     }
 
     /** Waits for "+PONG" on a raw socket: the server is accepting commands, not just listening. */

@@ -169,8 +169,8 @@ public final class Infra implements AutoCloseable {
     }
 
     private final PrintStream out;
-    private EmbeddedZooKeeper zooKeeper;
-    private EmbeddedRedis redis;
+    private volatile EmbeddedZooKeeper zooKeeper;
+    private volatile EmbeddedRedis redis;
 
     private Infra(PrintStream out) {
         this.out = out;
@@ -183,6 +183,13 @@ public final class Infra implements AutoCloseable {
      */
     public static Infra start(Options options, Jar jar, PrintStream out) throws Exception {
         Infra infra = new Infra(out);
+        infra.startAll(options, jar);
+        return infra;
+    }
+
+    /** {@link #start} into this instance, so that a shutdown hook registered before it can stop what it started. */
+    private void startAll(Options options, Jar jar) throws Exception {
+        Infra infra = this;
         try {
             int zkPort = portOr(options.zkPort() < 0 ? 2181 : options.zkPort());
             infra.zooKeeper = EmbeddedZooKeeper.start(zkPort);
@@ -226,7 +233,6 @@ public final class Infra implements AutoCloseable {
             out.println();
             out.println(infra.redis == null ? "Ctrl-C stops ZooKeeper." : "Ctrl-C stops ZooKeeper and Redis.");
             out.flush();
-            return infra;
         } catch (Exception | Error e) {
             infra.close();
             throw e;
@@ -309,14 +315,17 @@ public final class Infra implements AutoCloseable {
             err.println(USAGE);
             return 2;
         }
-        Infra infra;
+        Infra infra = new Infra(out);
+        // Before starting anything: a Ctrl-C during the start stops what was started so far (ZooKeeper and its
+        // temporary directory; a Redis being started has its own hook in EmbeddedRedis).
+        Thread hook = new Thread(infra::close, "infra-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
         try {
-            infra = start(options, Jar.of(Infra.class), out);
+            infra.startAll(options, Jar.of(Infra.class));
         } catch (Exception e) {
             err.println("error: " + e.getMessage());
             return 1;
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(infra::close, "infra-shutdown"));
         return -1; // running
     }
 
