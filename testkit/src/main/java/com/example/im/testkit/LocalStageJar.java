@@ -26,11 +26,16 @@ final class LocalStageJar implements StageJar.Handle {
     private final Path output;
     private final String description;
 
+    /** Stops the server if this JVM exits without close() (a test JVM told to stop, a fork timeout, Ctrl-C). */
+    private final Thread orphanGuard;
+
     private LocalStageJar(Process process, int port, Path output, String description) {
         this.process = process;
         this.port = port;
         this.output = output;
         this.description = description;
+        this.orphanGuard = new Thread(process::destroyForcibly, "stage-jar-" + port + "-exit");
+        Runtime.getRuntime().addShutdownHook(orphanGuard);
     }
 
     static LocalStageJar start(Path jar) {
@@ -93,6 +98,11 @@ final class LocalStageJar implements StageJar.Handle {
     /** SIGTERM (the server's shutdown hook closes it), then SIGKILL if it has not exited within the bound. */
     @Override
     public void close() {
+        try {
+            Runtime.getRuntime().removeShutdownHook(orphanGuard);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook stops it anyway
+        }
         process.destroy();
         try {
             if (!process.waitFor(StageJar.STOP_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
