@@ -70,7 +70,7 @@ public final class Infra {
      */
     static Backend resolve(String setting, List<String> images) {
         Setting parsed = Setting.parse(setting);
-        boolean docker = parsed == Setting.AUTO && dockerAvailable();
+        boolean docker = parsed == Setting.AUTO && dockerAvailableWithin(ENGINE_PROBE_BUDGET);
         ImageCheck check = docker
                 ? ImageCheck.run(ImageCheck.asPulled(images), mayPull(), IMAGE_CHECK_BUDGET, ImageCheck.docker())
                 : ImageCheck.NOT_CHECKED;
@@ -152,6 +152,31 @@ public final class Infra {
         }
         return PullPolicy.defaultPolicy();
     }
+
+    /**
+     * {@link #dockerAvailable} bounded: Testcontainers' ping has no read timeout, so an engine socket that accepts and
+     * never answers (a wedged Docker Desktop, a stale podman socket) would hang auto, and every test, for ever.
+     */
+    static boolean dockerAvailableWithin(Duration budget) {
+        java.util.concurrent.FutureTask<Boolean> probe = new java.util.concurrent.FutureTask<>(Infra::dockerAvailable);
+        Thread thread = new Thread(probe, "im-docker-probe");
+        thread.setDaemon(true);
+        thread.start();
+        try {
+            return probe.get(budget.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            log.warn("no answer from the Docker engine within {} s; using local servers", budget.toSeconds());
+            return false;
+        } catch (java.util.concurrent.ExecutionException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** How long auto waits for a Docker engine to answer at all (before the image check). */
+    static final Duration ENGINE_PROBE_BUDGET = Duration.ofSeconds(20);
 
     /** True when Testcontainers finds a Docker-compatible engine that answers. */
     public static boolean dockerAvailable() {
