@@ -223,13 +223,14 @@ public final class Infra implements AutoCloseable {
 
             out.println();
             out.println("Nodes, one terminal each:");
-            for (int port : new int[] {7001, 7002}) {
+            int[] nodePorts = nodePorts(infra.zooKeeper.port(), infra.redis == null ? -1 : infra.redis.port());
+            for (int port : nodePorts) {
                 out.println("  " + jar.node() + " --port " + port + " --zk " + zk + redisFlag);
             }
             out.println("Consoles, one terminal each (ZooKeeper lists the nodes; LOGIN <uid> connects):");
             out.println("  " + jar.console() + " --zk " + zk + " --strategy round-robin");
             out.println("A console pinned to one node:");
-            out.println("  " + jar.console() + " --zk none --port 7001");
+            out.println("  " + jar.console() + " --zk none --port " + nodePorts[0]);
             out.println();
             out.println(infra.redis == null ? "Ctrl-C stops ZooKeeper." : "Ctrl-C stops ZooKeeper and Redis.");
             out.flush();
@@ -269,6 +270,25 @@ public final class Infra implements AutoCloseable {
             }
             zooKeeper = null;
         }
+    }
+
+    /**
+     * Two ports for the nodes, from 7001 up: free on 127.0.0.1 now and not one of {@code taken} (the ports this run
+     * gave ZooKeeper and Redis), so the printed commands work as pasted, also next to a second cluster.
+     */
+    static int[] nodePorts(int... taken) {
+        int[] ports = new int[2];
+        int found = 0;
+        for (int port = 7001; port < 7101 && found < 2; port++) {
+            final int candidate = port;
+            if (java.util.Arrays.stream(taken).noneMatch(t -> t == candidate) && portOr(candidate) == candidate) {
+                ports[found++] = candidate;
+            }
+        }
+        while (found < 2) {
+            ports[found++] = EmbeddedRedis.freePort();
+        }
+        return ports;
     }
 
     /**

@@ -149,6 +149,16 @@ class InfraTest {
         assertThat(Infra.portOr(0)).isPositive();
     }
 
+    @Test
+    void theNodePortsAreFreeAndNotTheOnesZooKeeperOrRedisGot() throws IOException {
+        int[] ports = Infra.nodePorts(7001, 7002); // as if ZooKeeper and Redis had been given 7001 and 7002
+        assertThat(ports).hasSize(2).doesNotContain(7001, 7002).doesNotHaveDuplicates();
+        try (ServerSocket squatter = new ServerSocket(ports[0], 1, InetAddress.getLoopbackAddress())) {
+            // a node (or anything) already listens there: the next run prints other ports
+            assertThat(Infra.nodePorts(7001, 7002)).doesNotContain(ports[0], 7001, 7002).doesNotHaveDuplicates();
+        }
+    }
+
     private void assertBad(String message, String... args) {
         assertThatThrownBy(() -> Infra.Options.parse(args)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage(message);
