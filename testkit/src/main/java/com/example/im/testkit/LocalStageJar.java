@@ -9,13 +9,17 @@ import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.core.ConditionTimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The local backend of {@link StageJar}: {@code java -jar <jar> --port <free port>}, a child process of this JVM. */
+/**
+ * The local backend of {@link StageJar} and {@link StageCluster}: {@code java -jar <jar> --port <free port> [args]}, a
+ * child process of this JVM.
+ */
 final class LocalStageJar implements StageJar.Handle {
 
     private static final Logger log = LoggerFactory.getLogger(LocalStageJar.class);
@@ -33,10 +37,12 @@ final class LocalStageJar implements StageJar.Handle {
         this.description = description;
     }
 
-    static LocalStageJar start(Path jar) {
+    static LocalStageJar start(Path jar, List<String> args) {
         int port = FreePorts.next();
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        List<String> command = List.of(java.toString(), "-jar", jar.toString(), "--port", Integer.toString(port));
+        List<String> command = new ArrayList<>(List.of(java.toString(), "-jar", jar.toString(), "--port",
+                Integer.toString(port)));
+        command.addAll(args);
         Path output = jar.resolveSibling("stage-jar").resolve(jar.getFileName() + "-" + port + ".log");
         Process process;
         try {
@@ -90,9 +96,26 @@ final class LocalStageJar implements StageJar.Handle {
         return description;
     }
 
+    /** SIGKILL: the process dies at once, no shutdown hook runs (a crash, {@code kill -9}). */
+    @Override
+    public void kill() {
+        process.destroyForcibly();
+        try {
+            if (!process.waitFor(StageJar.STOP_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("stage jar (pid " + process.pid() + ") still alive after SIGKILL");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        log.info("stage jar (pid {}) killed (SIGKILL), output in {}", process.pid(), output);
+    }
+
     /** SIGTERM (the server's shutdown hook closes it), then SIGKILL if it has not exited within the bound. */
     @Override
     public void close() {
+        if (!process.isAlive()) {
+            return;
+        }
         process.destroy();
         try {
             if (!process.waitFor(StageJar.STOP_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
