@@ -55,6 +55,11 @@ final class ContainerStageJar implements StageJar.Handle {
      * must know the published port before it starts: {@code --advertise-port}).
      */
     static ContainerStageJar start(Path jar, List<String> args, int hostPort) {
+        return start(jar, null, args, hostPort);
+    }
+
+    /** {@code mainClass} null: the jar's Main-Class ({@code java -jar}); else {@code java -cp <jar> <mainClass>}. */
+    static ContainerStageJar start(Path jar, String mainClass, List<String> args, int hostPort) {
         if (!Infra.dockerAvailable()) {
             throw new IllegalStateException(Infra.noDockerAdvice("the stage jar"));
         }
@@ -68,8 +73,10 @@ final class ContainerStageJar implements StageJar.Handle {
             throw new UncheckedIOException("cannot create " + output, e);
         }
         @SuppressWarnings("resource") // stopped in close()
-        List<String> command = new ArrayList<>(List.of("java", "-jar", inContainer, "--host", "0.0.0.0", "--port",
-                Integer.toString(PORT)));
+        List<String> command = new ArrayList<>(mainClass == null
+                ? List.of("java", "-jar", inContainer)
+                : List.of("java", "-cp", inContainer, mainClass));
+        command.addAll(List.of("--host", "0.0.0.0", "--port", Integer.toString(PORT)));
         command.addAll(args);
         GenericContainer<?> container = new GenericContainer<>(DockerImageName.parse(Infra.JRE_IMAGE))
                 .withImagePullPolicy(Infra.pullPolicy())

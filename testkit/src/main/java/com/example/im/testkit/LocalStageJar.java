@@ -38,10 +38,17 @@ final class LocalStageJar implements StageJar.Handle {
     }
 
     static LocalStageJar start(Path jar, List<String> args) {
+        return start(jar, null, args);
+    }
+
+    /** {@code mainClass} null: the jar's Main-Class ({@code java -jar}); else {@code java -cp <jar> <mainClass>}. */
+    static LocalStageJar start(Path jar, String mainClass, List<String> args) {
         int port = FreePorts.next();
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        List<String> command = new ArrayList<>(List.of(java.toString(), "-jar", jar.toString(), "--port",
-                Integer.toString(port)));
+        List<String> command = new ArrayList<>(mainClass == null
+                ? List.of(java.toString(), "-jar", jar.toString())
+                : List.of(java.toString(), "-cp", jar.toString(), mainClass));
+        command.addAll(List.of("--port", Integer.toString(port)));
         command.addAll(args);
         Path output = jar.resolveSibling("stage-jar").resolve(jar.getFileName() + "-" + port + ".log");
         Process process;

@@ -40,12 +40,22 @@ public final class StageCluster extends ServerExtension {
 
     private final ZooKeeperExtension zk;
     private final RedisExtension redis;
+    private final String mainClass;
     private final List<Node> nodes = new ArrayList<>();
 
     /** Nodes registered in {@code zk}, using {@code redis} (null: the stage has no Redis, as stage 4). */
     public StageCluster(ZooKeeperExtension zk, RedisExtension redis) {
+        this(zk, redis, null);
+    }
+
+    /**
+     * As above, each node run as {@code java -cp <jar> <mainClass>}: for a stage whose jar's Main-Class is not the
+     * node (stage 6's starts a demo of two nodes).
+     */
+    public StageCluster(ZooKeeperExtension zk, RedisExtension redis, String mainClass) {
         this.zk = zk;
         this.redis = redis;
+        this.mainClass = mainClass;
     }
 
     /** Starts a node and returns once it accepts connections (its registration may follow a moment later). */
@@ -60,10 +70,10 @@ public final class StageCluster extends ServerExtension {
             int hostPort = FreePorts.next();
             args.addAll(List.of("--advertise-host", "127.0.0.1", "--advertise-port", Integer.toString(hostPort)));
             args.addAll(Arrays.asList(extraArgs));
-            handle = ContainerStageJar.start(jar, args, hostPort);
+            handle = ContainerStageJar.start(jar, mainClass, args, hostPort);
         } else {
             args.addAll(Arrays.asList(extraArgs));
-            handle = LocalStageJar.start(jar, args);
+            handle = LocalStageJar.start(jar, mainClass, args);
         }
         Node node = new Node(nodeId, handle);
         nodes.add(node);
