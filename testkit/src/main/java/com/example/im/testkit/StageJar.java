@@ -50,7 +50,7 @@ public final class StageJar extends ServerExtension {
         /** SIGKILL (a crash): returns once it is dead. */
         void kill();
 
-        /** As {@code docker stop}: SIGTERM, then SIGKILL after {@link #STOP_TIMEOUT_SECONDS}; returns once it is gone. */
+        /** As {@code docker stop}: SIGTERM, SIGKILL after {@link #STOP_TIMEOUT_SECONDS}; returns once it is gone. */
         @Override
         void close();
     }
