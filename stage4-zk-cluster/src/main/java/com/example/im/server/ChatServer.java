@@ -63,7 +63,8 @@ public final class ChatServer implements AutoCloseable {
                     .sync()
                     .channel();
             int port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
-            String nodeId = config.nodeId() != null ? config.nodeId() : config.advertisedHost() + ":" + port;
+            String nodeId = config.nodeId() != null ? config.nodeId()
+                    : config.advertisedHost() + ":" + config.advertisedPort(port);
             ChatServer server = new ChatServer(boss, workers, serverChannel, sessions, nodeId);
             log.info("chat server {} listening on {}", nodeId, server.localAddress());
             if (config.zkConnect() != null) {
@@ -81,7 +82,7 @@ public final class ChatServer implements AutoCloseable {
     // tag::register[]
     /** Registers in ZooKeeper once the port is bound, so no client is ever sent to a node that cannot accept it. */
     private void register(ServerConfig config, int port) throws InterruptedException {
-        NodeInfo me = new NodeInfo(nodeId, config.advertisedHost(), port, 0);
+        NodeInfo me = new NodeInfo(nodeId, config.advertisedHost(), config.advertisedPort(port), 0);
         registration = new NodeRegistration(Registry.curator(config.zkConnect(), config.zkSessionTimeoutMillis()),
                 me, sessions::size);
         if (registration.awaitRegistered(10, TimeUnit.SECONDS)) {

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.example.im.protocol.ChatMessage;
 import com.example.im.protocol.Envelope;
 import com.example.im.server.ChatServer;
+import com.example.im.server.ServerConfig;
 import com.example.im.server.WireFrames;
 import com.example.im.testkit.RawSocketClient;
 import com.example.im.testkit.ZooKeeperExtension;
@@ -57,6 +58,21 @@ class NodeRegistrationTest {
         assertThat(info.nodeId()).isEqualTo("127.0.0.1:" + node.localAddress().getPort());
         Stat stat = observer.checkExists().forPath(Registry.nodePath(node.nodeId()));
         assertThat(stat.getEphemeralOwner()).as("ephemeral: owned by the node's session").isNotZero();
+    }
+
+    @Test
+    void aNodeBehindAPortMappingRegistersTheAddressClientsDialNotTheOneItBound() throws Exception {
+        // As in a container: bound to every interface on one port, reached by clients on another (the published one).
+        ChatServer node = ChatServer.start(new ServerConfig("0.0.0.0", 0, ServerConfig.DEFAULT_MAX_FRAME,
+                ServerConfig.DEFAULT_MAX_GROUP, ServerConfig.DEFAULT_READER_IDLE_MILLIS,
+                ServerConfig.DEFAULT_LOGIN_TIMEOUT_MILLIS, ServerConfig.DEFAULT_MAX_PENDING_BYTES,
+                ServerConfig.DEFAULT_UNWRITABLE_TIMEOUT_MILLIS, zk.connectString(), null, "127.0.0.1", 49153,
+                ServerConfig.DEFAULT_ZK_SESSION_TIMEOUT_MILLIS, Cluster.REFRESH_MS));
+        cluster.nodes.add(node);
+        NodeInfo info = read(node);
+        assertThat(info.host()).isEqualTo("127.0.0.1");
+        assertThat(info.port()).isEqualTo(49153).isNotEqualTo(node.localAddress().getPort());
+        assertThat(info.nodeId()).isEqualTo("127.0.0.1:49153");
     }
 
     @Test

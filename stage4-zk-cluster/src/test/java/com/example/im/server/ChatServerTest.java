@@ -56,5 +56,12 @@ class ChatServerTest {
                 ServerConfig.flagNames()))).hasMessageContaining("needs --advertise-host");
         assertThat(ServerConfig.fromFlags(Flags.parse(new String[] {"--host", "0.0.0.0", "--advertise-host",
                 "10.1.2.3"}, ServerConfig.flagNames())).advertisedHost()).isEqualTo("10.1.2.3");
+        // Behind a port mapping (a container's published port) clients dial another port than the one bound.
+        ServerConfig mapped = ServerConfig.fromFlags(Flags.parse(new String[] {"--host", "0.0.0.0", "--port", "7001",
+                "--advertise-host", "127.0.0.1", "--advertise-port", "49153"}, ServerConfig.flagNames()));
+        assertThat(mapped.advertisedPort(7001)).isEqualTo(49153);
+        assertThat(ServerConfig.forTests().advertisedPort(7001)).as("default: the bound port").isEqualTo(7001);
+        assertThatThrownBy(() -> ServerConfig.fromFlags(Flags.parse(new String[] {"--advertise-port", "70000"},
+                ServerConfig.flagNames()))).hasMessage("advertised port must be 0..65535, got 70000");
     }
 }

@@ -76,7 +76,8 @@ public final class ChatServer implements AutoCloseable {
                     .sync()
                     .channel();
             int port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
-            String nodeId = config.nodeId() != null ? config.nodeId() : config.advertisedHost() + ":" + port;
+            String nodeId = config.nodeId() != null ? config.nodeId()
+                    : config.advertisedHost() + ":" + config.advertisedPort(port);
             server = new ChatServer(boss, workers, serverChannel, sessions, nodeId);
             self.set(server);
             log.info("chat server {} listening on {}", nodeId, server.localAddress());
@@ -105,7 +106,7 @@ public final class ChatServer implements AutoCloseable {
     // tag::register[]
     /** Registers in ZooKeeper once the port is bound, so no client is ever sent to a node that cannot accept it. */
     private void register(ServerConfig config, int port) throws InterruptedException {
-        NodeInfo me = new NodeInfo(nodeId, config.advertisedHost(), port, 0);
+        NodeInfo me = new NodeInfo(nodeId, config.advertisedHost(), config.advertisedPort(port), 0);
         registration = new NodeRegistration(Registry.curator(config.zkConnect(), config.zkSessionTimeoutMillis()),
                 me, sessions::size);
         if (registration.awaitRegistered(10, TimeUnit.SECONDS)) {

@@ -27,6 +27,8 @@ import java.util.Set;
  * @param nodeId         this node's name under /im/servers; null: "advertised-host:port"
  * @param advertiseHost  the address clients are told to dial; null: the bind host. Never guessed with
  *                       InetAddress.getLocalHost(), which on a multi-NIC host or in a container names the wrong one
+ * @param advertisePort  the port clients are told to dial; 0: the bound port. Differs from it when something in
+ *                       between maps ports, as a container's published port does (docs/04-zk-cluster.md)
  * @param zkSessionTimeoutMillis how long ZooKeeper keeps a silent node's znode: after a crash, clients may be sent to
  *                       the dead node for this long
  * @param loadRefreshMillis how often the connection count in the znode is refreshed
@@ -38,7 +40,8 @@ import java.util.Set;
  */
 public record ServerConfig(String host, int port, int maxFrameLength, int maxGroupSize, long readerIdleMillis,
                            long loginTimeoutMillis, long maxPendingBytes, long unwritableTimeoutMillis,
-                           String zkConnect, String nodeId, String advertiseHost, int zkSessionTimeoutMillis,
+                           String zkConnect, String nodeId, String advertiseHost, int advertisePort,
+                           int zkSessionTimeoutMillis,
                            long loadRefreshMillis, String redisUri, long sessionTtlMillis, long undeliverableMillis) {
 
     public static final int DEFAULT_PORT = 7001;
@@ -59,7 +62,8 @@ public record ServerConfig(String host, int port, int maxFrameLength, int maxGro
             usage: ChatServer [--host 127.0.0.1] [--port 7001] [--max-frame 65536] [--max-group 500]
                               [--reader-idle-ms 15000] [--login-timeout-ms 10000] [--max-pending-bytes 1048576]
                               [--unwritable-timeout-ms 15000] [--zk 127.0.0.1:2181 | --zk none] [--node-id ID]
-                              [--advertise-host HOST] [--zk-session-timeout-ms 10000] [--load-refresh-ms 5000]
+                              [--advertise-host HOST] [--advertise-port PORT] [--zk-session-timeout-ms 10000]
+                              [--load-refresh-ms 5000]
                               [--redis redis://127.0.0.1:6379 | --redis none] [--session-ttl-ms 30000]
                               [--undeliverable-ms 30000]
               (each flag also reads a system property: -Dim.host, -Dim.port, -Dim.max-frame, ... -Dim.zk, ...)""";
@@ -67,6 +71,9 @@ public record ServerConfig(String host, int port, int maxFrameLength, int maxGro
     public ServerConfig {
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port must be 0..65535, got " + port);
+        }
+        if (advertisePort < 0 || advertisePort > 65535) {
+            throw new IllegalArgumentException("advertised port must be 0..65535, got " + advertisePort);
         }
         if (maxFrameLength < 64) {
             throw new IllegalArgumentException("max frame length must be at least 64 bytes, got " + maxFrameLength);
@@ -101,6 +108,11 @@ public record ServerConfig(String host, int port, int maxFrameLength, int maxGro
         return host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]");
     }
 
+    /** The port clients are told to dial, given the port actually bound. */
+    public int advertisedPort(int boundPort) {
+        return advertisePort != 0 ? advertisePort : boundPort;
+    }
+
     /** The host clients are told to dial. */
     public String advertisedHost() {
         return advertiseHost != null ? advertiseHost : host;
@@ -109,58 +121,58 @@ public record ServerConfig(String host, int port, int maxFrameLength, int maxGro
     /** The same settings with another reader idle time (tests shorten it). */
     public ServerConfig withReaderIdleMillis(long millis) {
         return new ServerConfig(host, port, maxFrameLength, maxGroupSize, millis, loginTimeoutMillis, maxPendingBytes,
-                unwritableTimeoutMillis, zkConnect, nodeId, advertiseHost, zkSessionTimeoutMillis, loadRefreshMillis,
-                redisUri, sessionTtlMillis, undeliverableMillis);
+                unwritableTimeoutMillis, zkConnect, nodeId, advertiseHost, advertisePort, zkSessionTimeoutMillis,
+                loadRefreshMillis, redisUri, sessionTtlMillis, undeliverableMillis);
     }
 
     /** The same settings with another login deadline (tests shorten it). */
     public ServerConfig withLoginTimeoutMillis(long millis) {
         return new ServerConfig(host, port, maxFrameLength, maxGroupSize, readerIdleMillis, millis, maxPendingBytes,
-                unwritableTimeoutMillis, zkConnect, nodeId, advertiseHost, zkSessionTimeoutMillis, loadRefreshMillis,
-                redisUri, sessionTtlMillis, undeliverableMillis);
+                unwritableTimeoutMillis, zkConnect, nodeId, advertiseHost, advertisePort, zkSessionTimeoutMillis,
+                loadRefreshMillis, redisUri, sessionTtlMillis, undeliverableMillis);
     }
 
     /** The same settings with other slow-reader bounds (tests shrink the cap or the time). */
     public ServerConfig withSlowReaderBounds(long pendingBytes, long unwritableMillis) {
         return new ServerConfig(host, port, maxFrameLength, maxGroupSize, readerIdleMillis, loginTimeoutMillis,
-                pendingBytes, unwritableMillis, zkConnect, nodeId, advertiseHost, zkSessionTimeoutMillis,
+                pendingBytes, unwritableMillis, zkConnect, nodeId, advertiseHost, advertisePort, zkSessionTimeoutMillis,
                 loadRefreshMillis, redisUri, sessionTtlMillis, undeliverableMillis);
     }
 
     /** The same settings on another port (a test restarts a server where it was). */
     public ServerConfig withPort(int newPort) {
         return new ServerConfig(host, newPort, maxFrameLength, maxGroupSize, readerIdleMillis, loginTimeoutMillis,
-                maxPendingBytes, unwritableTimeoutMillis, zkConnect, nodeId, advertiseHost, zkSessionTimeoutMillis,
-                loadRefreshMillis, redisUri, sessionTtlMillis, undeliverableMillis);
+                maxPendingBytes, unwritableTimeoutMillis, zkConnect, nodeId, advertiseHost, advertisePort,
+                zkSessionTimeoutMillis, loadRefreshMillis, redisUri, sessionTtlMillis, undeliverableMillis);
     }
 
     /** The same settings, registered in ZooKeeper at {@code connectString}, refreshing the load every given ms. */
     public ServerConfig withZooKeeper(String connectString, long refreshMillis) {
         return new ServerConfig(host, port, maxFrameLength, maxGroupSize, readerIdleMillis, loginTimeoutMillis,
-                maxPendingBytes, unwritableTimeoutMillis, connectString, nodeId, advertiseHost, zkSessionTimeoutMillis,
-                refreshMillis, redisUri, sessionTtlMillis, undeliverableMillis);
+                maxPendingBytes, unwritableTimeoutMillis, connectString, nodeId, advertiseHost, advertisePort,
+                zkSessionTimeoutMillis, refreshMillis, redisUri, sessionTtlMillis, undeliverableMillis);
     }
 
     /** The same settings with Redis at {@code uri}, sessions living {@code ttlMillis} past their last renewal. */
     public ServerConfig withRedis(String uri, long ttlMillis, long undeliverable) {
         return new ServerConfig(host, port, maxFrameLength, maxGroupSize, readerIdleMillis, loginTimeoutMillis,
-                maxPendingBytes, unwritableTimeoutMillis, zkConnect, nodeId, advertiseHost, zkSessionTimeoutMillis,
-                loadRefreshMillis, uri, ttlMillis, undeliverable);
+                maxPendingBytes, unwritableTimeoutMillis, zkConnect, nodeId, advertiseHost, advertisePort,
+                zkSessionTimeoutMillis, loadRefreshMillis, uri, ttlMillis, undeliverable);
     }
 
     /** The same settings under a fixed node id (a restarted node that must find its own inbox again). */
     public ServerConfig withNodeId(String id) {
         return new ServerConfig(host, port, maxFrameLength, maxGroupSize, readerIdleMillis, loginTimeoutMillis,
-                maxPendingBytes, unwritableTimeoutMillis, zkConnect, id, advertiseHost, zkSessionTimeoutMillis,
-                loadRefreshMillis, redisUri, sessionTtlMillis, undeliverableMillis);
+                maxPendingBytes, unwritableTimeoutMillis, zkConnect, id, advertiseHost, advertisePort,
+                zkSessionTimeoutMillis, loadRefreshMillis, redisUri, sessionTtlMillis, undeliverableMillis);
     }
 
     /** Loopback, a free port, default limits, no ZooKeeper, no Redis: what single-node tests use. */
     public static ServerConfig forTests() {
         return new ServerConfig("127.0.0.1", 0, DEFAULT_MAX_FRAME, DEFAULT_MAX_GROUP, DEFAULT_READER_IDLE_MILLIS,
                 DEFAULT_LOGIN_TIMEOUT_MILLIS, DEFAULT_MAX_PENDING_BYTES, DEFAULT_UNWRITABLE_TIMEOUT_MILLIS, null, null,
-                null, DEFAULT_ZK_SESSION_TIMEOUT_MILLIS, DEFAULT_LOAD_REFRESH_MILLIS, null, DEFAULT_SESSION_TTL_MILLIS,
-                DEFAULT_UNDELIVERABLE_MILLIS);
+                null, 0, DEFAULT_ZK_SESSION_TIMEOUT_MILLIS, DEFAULT_LOAD_REFRESH_MILLIS, null,
+                DEFAULT_SESSION_TTL_MILLIS, DEFAULT_UNDELIVERABLE_MILLIS);
     }
 
     public static ServerConfig fromFlags(Flags flags) {
@@ -178,6 +190,7 @@ public record ServerConfig(String host, int port, int maxFrameLength, int maxGro
                 zk.equals("none") ? null : zk,
                 flags.get("node-id", null),
                 flags.get("advertise-host", null),
+                flags.getInt("advertise-port", 0),
                 flags.getInt("zk-session-timeout-ms", DEFAULT_ZK_SESSION_TIMEOUT_MILLIS),
                 flags.getLong("load-refresh-ms", DEFAULT_LOAD_REFRESH_MILLIS),
                 redis.equals("none") ? null : redis,
@@ -187,7 +200,7 @@ public record ServerConfig(String host, int port, int maxFrameLength, int maxGro
 
     static Set<String> flagNames() {
         return Set.of("host", "port", "max-frame", "max-group", "reader-idle-ms", "login-timeout-ms",
-                "max-pending-bytes", "unwritable-timeout-ms", "zk", "node-id", "advertise-host",
+                "max-pending-bytes", "unwritable-timeout-ms", "zk", "node-id", "advertise-host", "advertise-port",
                 "zk-session-timeout-ms", "load-refresh-ms", "redis", "session-ttl-ms", "undeliverable-ms");
     }
 }

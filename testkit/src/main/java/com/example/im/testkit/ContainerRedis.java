@@ -13,6 +13,11 @@ final class ContainerRedis {
     private ContainerRedis() {
     }
 
+    /** The server's alias on the stage nodes' network (unique: its host port is; a restart keeps it). */
+    static String alias(int hostPort) {
+        return "redis-" + hostPort;
+    }
+
     static RedisServerHandle start() {
         return startOn(FreePorts.next());
     }
@@ -29,6 +34,8 @@ final class ContainerRedis {
                 .withCommand("redis-server", "--save", "", "--appendonly", "no", "--protected-mode", "no")
                 .withImagePullPolicy(Infra.pullPolicy())
                 .withExposedPorts(6379)
+                .withNetwork(ContainerStageJar.network())
+                .withNetworkAliases(alias(hostPort))
                 .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig().withPortBindings(new PortBinding(
                         Ports.Binding.bindIpAndPort("127.0.0.1", hostPort), new ExposedPort(6379))))
                 .waitingFor(Wait.forLogMessage(".*Ready to accept connections.*\\n", 1));

@@ -25,11 +25,18 @@ final class ContainerZooKeeper {
     private ContainerZooKeeper() {
     }
 
+    /** A single server's alias on the stage nodes' network (unique: its host port is). */
+    static String alias(int hostPort) {
+        return "zk-" + hostPort;
+    }
+
     static ZooKeeperServerHandle start(int size) {
         if (!Infra.dockerAvailable()) {
             throw new IllegalStateException(Infra.noDockerAdvice("ZooKeeper"));
         }
-        Network network = size > 1 ? Network.newNetwork() : null;
+        // One server joins the network the stage-node containers use (StageCluster), reached there by an alias; an
+        // ensemble keeps a network of its own (its servers find each other as zk1, zk2, ...).
+        Network network = size > 1 ? Network.newNetwork() : ContainerStageJar.network();
         List<GenericContainer<?>> containers = new ArrayList<>();
         List<Integer> hostPorts = new ArrayList<>();
         StringJoiner servers = new StringJoiner(" ");
@@ -48,7 +55,9 @@ final class ContainerZooKeeper {
                     // The server's own log line, not a port probe: the probe runs shell tools a slim image may lack.
                     .waitingFor(Wait.forLogMessage(".*binding to port.*\\n", 1)
                             .withStartupTimeout(Duration.ofSeconds(60)));
-            if (network != null) {
+            if (size == 1) {
+                container.withNetwork(network).withNetworkAliases(alias(hostPort));
+            } else {
                 container.withNetwork(network).withNetworkAliases("zk" + id)
                         .withEnv("ZOO_MY_ID", Integer.toString(id))
                         .withEnv("ZOO_SERVERS", servers.toString());
@@ -68,6 +77,15 @@ final class ContainerZooKeeper {
             @Override
             public int size() {
                 return size;
+            }
+
+            @Override
+            public String nodeConnectString() {
+                if (size > 1) {
+                    throw new UnsupportedOperationException("stage nodes in containers reach one ZooKeeper server, "
+                            + "not an ensemble (on a network of its own)");
+                }
+                return alias(hostPorts.get(0)) + ":" + CLIENT_PORT;
             }
 
             @Override
@@ -92,7 +110,7 @@ final class ContainerZooKeeper {
             @Override
             public void close() {
                 containers.forEach(GenericContainer::stop);
-                if (network != null) {
+                if (size > 1) {
                     network.close();
                 }
             }

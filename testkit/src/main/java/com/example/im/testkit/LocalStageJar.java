@@ -9,13 +9,17 @@ import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.core.ConditionTimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The local backend of {@link StageJar}: {@code java -jar <jar> --port <free port>}, a child process of this JVM. */
+/**
+ * The local backend of {@link StageJar} and {@link StageCluster}: {@code java -jar <jar> --port <free port> [args]}, a
+ * child process of this JVM.
+ */
 final class LocalStageJar implements StageJar.Handle {
 
     private static final Logger log = LoggerFactory.getLogger(LocalStageJar.class);
@@ -38,10 +42,25 @@ final class LocalStageJar implements StageJar.Handle {
         Runtime.getRuntime().addShutdownHook(orphanGuard);
     }
 
-    static LocalStageJar start(Path jar) {
+    /**
+     * Netty's paranoid leak detector, as in the test JVMs (parent pom): a buffer the stage forgets to release is
+     * logged as "LEAK:" in the jar's output, which CI searches (target/stage-jar/*.log).
+     */
+    static final String LEAK_DETECTION = "-Dio.netty.leakDetection.level=paranoid";
+
+    static LocalStageJar start(Path jar, List<String> args) {
+        return start(jar, null, args);
+    }
+
+    /** {@code mainClass} null: the jar's Main-Class ({@code java -jar}); else {@code java -cp <jar> <mainClass>}. */
+    static LocalStageJar start(Path jar, String mainClass, List<String> args) {
         int port = FreePorts.next();
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        List<String> command = List.of(java.toString(), "-jar", jar.toString(), "--port", Integer.toString(port));
+        List<String> command = new ArrayList<>(mainClass == null
+                ? List.of(java.toString(), LEAK_DETECTION, "-jar", jar.toString())
+                : List.of(java.toString(), LEAK_DETECTION, "-cp", jar.toString(), mainClass));
+        command.addAll(List.of("--port", Integer.toString(port)));
+        command.addAll(args);
         Path output = jar.resolveSibling("stage-jar").resolve(jar.getFileName() + "-" + port + ".log");
         Process process;
         try {
@@ -95,6 +114,20 @@ final class LocalStageJar implements StageJar.Handle {
         return description;
     }
 
+    /** SIGKILL: the process dies at once, no shutdown hook runs (a crash, {@code kill -9}). */
+    @Override
+    public void kill() {
+        process.destroyForcibly();
+        try {
+            if (!process.waitFor(StageJar.STOP_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("stage jar (pid " + process.pid() + ") still alive after SIGKILL");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        log.info("stage jar (pid {}) killed (SIGKILL), output in {}", process.pid(), output);
+    }
+
     /** SIGTERM (the server's shutdown hook closes it), then SIGKILL if it has not exited within the bound. */
     @Override
     public void close() {
@@ -102,6 +135,9 @@ final class LocalStageJar implements StageJar.Handle {
             Runtime.getRuntime().removeShutdownHook(orphanGuard);
         } catch (IllegalStateException shuttingDown) {
             // the hook stops it anyway
+        }
+        if (!process.isAlive()) {
+            return;
         }
         process.destroy();
         try {

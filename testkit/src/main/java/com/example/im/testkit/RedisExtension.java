@@ -86,6 +86,14 @@ public final class RedisExtension extends ServerExtension {
         return port;
     }
 
+    /**
+     * The URI a stage node started by {@link StageCluster} dials: {@link #uri()} for a local server; for a container,
+     * its alias on the network the node containers share with it.
+     */
+    String nodeUri() {
+        return backend == Infra.Backend.CONTAINERS ? "redis://" + ContainerRedis.alias(port()) + ":6379" : uri();
+    }
+
     /** {@code redis://host:port}, the form Jedis and our nodes' flags take. */
     public String uri() {
         return "redis://" + host() + ":" + port();

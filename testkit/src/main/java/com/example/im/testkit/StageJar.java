@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * A stage's packaged jar run as a black box, the way its users run it (a fresh JVM from {@code java -jar}, the
@@ -46,6 +47,10 @@ public final class StageJar extends ServerExtension {
 
         String description();
 
+        /** SIGKILL (a crash): returns once it is dead. */
+        void kill();
+
+        /** As {@code docker stop}: SIGTERM, SIGKILL after {@link #STOP_TIMEOUT_SECONDS}; returns once it is gone. */
         @Override
         void close();
     }
@@ -68,8 +73,8 @@ public final class StageJar extends ServerExtension {
     protected void start() {
         Path stageJar = jar != null ? jar : jarFromProperty();
         server = (requested != null ? requested : Infra.backend()) == Infra.Backend.CONTAINERS
-                ? ContainerStageJar.start(stageJar)
-                : LocalStageJar.start(stageJar);
+                ? ContainerStageJar.start(stageJar, List.of(), 0)
+                : LocalStageJar.start(stageJar, List.of());
     }
 
     @Override

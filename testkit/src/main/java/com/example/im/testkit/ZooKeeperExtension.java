@@ -66,6 +66,11 @@ public final class ZooKeeperExtension extends ServerExtension {
         return running().connectString();
     }
 
+    /** The connect string a stage node started by {@link StageCluster} takes (see the handle's). */
+    String nodeConnectString() {
+        return running().nodeConnectString();
+    }
+
     public int size() {
         return size;
     }

@@ -8,6 +8,14 @@ interface ZooKeeperServerHandle extends AutoCloseable {
 
     int size();
 
+    /**
+     * The connect string for a stage node started by {@link StageCluster}: the same as {@link #connectString()} for
+     * a local server; the network alias on {@link ContainerStageJar#network()} for a container.
+     */
+    default String nodeConnectString() {
+        return connectString();
+    }
+
     /** Stops server {@code index} (0-based); its address stays reserved for {@link #restart(int)}. */
     void stop(int index) throws Exception;
 
