@@ -30,7 +30,7 @@ public final class Infra implements AutoCloseable {
     static final String JEDIS = "redis.clients.jedis.Jedis";
     static final String NODE_MAIN = "com.example.im.server.ChatServer";
     static final String CONSOLE_MAIN = "com.example.im.client.ChatConsole";
-    /** The oldest Redis stages 5 and 6 run on (their RedisVersion check): SET ... GET and XAUTOCLAIM. */
+    /** The oldest Redis stages 5 to 7 run on (their RedisVersion check): SET ... GET and XAUTOCLAIM. */
     static final int[] MINIMUM_REDIS = {6, 2};
 
     /** The command line: a port of -1 is "the default", 0 "any free port". */
@@ -107,7 +107,7 @@ public final class Infra implements AutoCloseable {
 
     /**
      * What the printed commands run: {@code path} as the user types it, whether its nodes use Redis, and whether its
-     * Main-Class is the node (stages 1-5) or something else (stage 6: the demo), which decides between
+     * Main-Class is the node (stages 1-5) or something else (stages 6 and 7: the demo), which decides between
      * {@code java -jar} and {@code java -cp ... ChatServer}.
      */
     record Jar(String path, boolean usesRedis, boolean mainIsNode) {

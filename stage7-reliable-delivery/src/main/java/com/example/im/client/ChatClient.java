@@ -1,0 +1,396 @@
+package com.example.im.client;
+
+import com.example.im.protocol.ChatMessage;
+import com.example.im.protocol.Envelope;
+import com.example.im.protocol.ErrorCode;
+import com.example.im.protocol.Login;
+import com.example.im.protocol.Varint32FrameDecoder;
+import com.example.im.protocol.Who;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.protobuf.ProtobufDecoder;
+import io.netty.handler.codec.protobuf.ProtobufEncoder;
+import io.netty.handler.codec.protobuf.ProtobufVarint32LengthFieldPrepender;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.AttributeKey;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A programmatic chat client for the protobuf protocol, with heartbeats and automatic reconnect
+ * (docs/03-heartbeat.md): it pings when it has written nothing for a while, treats a silent server as a dead link,
+ * reconnects with capped exponential backoff plus jitter, and logs in again as the same uid by itself. Frames sent
+ * while it reconnects are kept (up to {@link ClientConfig#maxPending()}) and sent after the new login.
+ * Since stage 4 the address comes from a {@link NodeLocator}, asked again before every reconnect, so a client whose
+ * node went away reconnects to another one (docs/04-zk-cluster.md, "Failover").
+ * {@link ChatConsole} and the tests are built on it.
+ */
+public final class ChatClient implements AutoCloseable {
+
+    /** Receives what happens, on the client's I/O thread: do not block in it. */
+    public interface Listener {
+        /** A frame from the server (pongs are consumed by the client itself). */
+        void onFrame(Envelope frame);
+
+        /** The link went down or came back; {@code what} is a sentence for the user. */
+        default void onConnectionEvent(String what) {
+        }
+
+        /** The client is finished: closed by {@link #close()}, kicked, or disconnected with reconnect off. */
+        default void onClose() {
+        }
+    }
+
+    private enum State { UP, RECOVERING, CLOSED }
+
+    private static final AttributeKey<Boolean> GOING_AWAY = AttributeKey.valueOf("im.going-away");
+
+    /** Server frames can be large (a group message names every member); the cap only guards against a bad server. */
+    private static final int MAX_SERVER_FRAME = 1024 * 1024;
+
+    private final ClientConfig config;
+    private final NodeLocator locator;
+    private final Listener listener;
+    private final EventLoopGroup group;
+    private final Bootstrap bootstrap;
+    private final Backoff backoff;
+
+    // Serialises close(): the console calls it from two threads at once (its stdin thread after QUIT, its main thread
+    // after onClose), and the second must not race the first past the shutdown of the event loop.
+    private final Object closeLock = new Object();
+
+    // Guarded by "this". Written on the I/O thread (connection events) and read by callers of send().
+    private State state = State.UP;
+    private final Deque<Envelope> pending = new ArrayDeque<>();
+    private Channel channel;
+    private InetSocketAddress address;
+    private String uid;
+    private boolean closing;
+    private boolean kicked;
+    private int attempt; // only touched on the I/O thread
+
+    private ChatClient(ClientConfig config, NodeLocator locator, Listener listener) {
+        this.config = config;
+        this.locator = locator;
+        this.listener = listener;
+        this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("im-client"),
+                NioIoHandler.newFactory());
+        this.backoff = new Backoff(config.backoffBaseMillis(), config.backoffMaxMillis());
+        this.bootstrap = new Bootstrap()
+                .group(group)
+                .channel(NioSocketChannel.class)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5_000)
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(
+                                new Varint32FrameDecoder(MAX_SERVER_FRAME),
+                                new ProtobufDecoder(Envelope.getDefaultInstance()),
+                                new IdleStateHandler(config.readerIdleMillis(), config.pingIntervalMillis(), 0,
+                                        TimeUnit.MILLISECONDS),
+                                new ProtobufVarint32LengthFieldPrepender(),
+                                new ProtobufEncoder(),
+                                new ClientHeartbeatHandler(config.readerIdleMillis()),
+                                new Handler());
+                    }
+                });
+    }
+
+    /** Connects with the default heartbeat and reconnect settings. */
+    public static ChatClient connect(String host, int port, Listener listener) throws InterruptedException {
+        return connect(ClientConfig.of(host, port), listener);
+    }
+
+    /** Connects to the address in {@code config} (the first connection must succeed). */
+    public static ChatClient connect(ClientConfig config, Listener listener) throws InterruptedException {
+        return connect(config, NodeLocator.fixed(config.host(), config.port()), null, listener);
+    }
+
+    /**
+     * Connects to the node {@code locator} picks for {@code uid} and, when {@code uid} is not null, logs in as it.
+     * The first connection must succeed: there is nothing to reconnect to yet.
+     */
+    public static ChatClient connect(ClientConfig config, NodeLocator locator, String uid, Listener listener)
+            throws InterruptedException {
+        ChatClient client = new ChatClient(config, locator, listener);
+        try {
+            InetSocketAddress target = locator.locate(uid, null);
+            Channel ch = client.bootstrap.connect(target).sync().channel();
+            synchronized (client) {
+                client.channel = ch;
+                client.address = target;
+            }
+            if (uid != null) {
+                client.login(uid);
+            }
+            return client;
+        } catch (InterruptedException | RuntimeException e) {
+            client.group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+            throw e;
+        }
+    }
+
+    /** The node address of the current (or last) connection. */
+    public synchronized InetSocketAddress address() {
+        return address;
+    }
+
+    // tag::send[]
+    /**
+     * Sends one envelope. While the client is reconnecting the frame is kept and sent after the new login; returns
+     * false when it is refused instead: the client is closed, or {@link ClientConfig#maxPending()} frames already wait.
+     */
+    public synchronized boolean send(Envelope frame) {
+        if (state == State.UP && channel.isActive() && !closing) {
+            channel.writeAndFlush(frame);
+            return true;
+        }
+        // "UP" on a channel that is no longer active: the link has just died and the I/O thread has not yet run
+        // connectionLost(). A write now would fail later, unseen, after we had said "sent"; so the frame is treated
+        // as if the client were already reconnecting: kept when a reconnect is coming, refused otherwise.
+        if (!reconnectComing() || pending.size() >= config.maxPending()) {
+            return false;
+        }
+        pending.add(frame);
+        return true;
+    }
+
+    /** True while frames should wait for the next connection rather than go out now or be refused. */
+    private boolean reconnectComing() {
+        return switch (state) {
+            case RECOVERING -> !closing;
+            case UP -> !closing && !kicked && config.reconnect(); // and the channel is dead (see send)
+            case CLOSED -> false;
+        };
+    }
+    // end::send[]
+
+    /**
+     * Writes {@code bytes} exactly as given, past the encoders (no length prefix is added): for tests and tools that
+     * need to send what a broken client would.
+     */
+    public synchronized void writeRaw(ByteBuf bytes) {
+        channel.pipeline().firstContext().writeAndFlush(bytes);
+    }
+
+    /** Logs in; after a reconnect the client logs in again with this uid by itself. */
+    public synchronized boolean login(String uid) {
+        this.uid = uid;
+        // While reconnecting, the login happens on the new connection anyway: do not queue a second one.
+        boolean linkDown = state == State.RECOVERING || state == State.UP && !channel.isActive();
+        return linkDown ? reconnectComing() : send(loginFrame(uid));
+    }
+
+    /** A private message; the server stamps msg_id, from_uid and timestamp. */
+    public boolean send(String toUid, String text) {
+        return send(Envelope.newBuilder().setChat(ChatMessage.newBuilder().setToUid(toUid).setContent(text)).build());
+    }
+
+    /** A group message (the article's 方式二): one frame, every member in to_uid_list. */
+    public boolean sendGroup(List<String> toUids, String text) {
+        return send(Envelope.newBuilder()
+                .setChat(ChatMessage.newBuilder().addAllToUidList(toUids).setContent(text)).build());
+    }
+
+    public boolean who() {
+        return send(Envelope.newBuilder().setWho(Who.getDefaultInstance()).build());
+    }
+
+    /** True while a connection is up and logged in again after any reconnect. */
+    public synchronized boolean isOpen() {
+        return state == State.UP && channel.isActive();
+    }
+
+    /**
+     * Closes the connection and the client's thread; returns when both are done, within about a second, also while
+     * the client is reconnecting. {@link Listener#onClose()} has run once when it returns. Safe to call twice.
+     */
+    @Override
+    public void close() {
+        synchronized (closeLock) {
+            Channel ch;
+            synchronized (this) {
+                closing = true;
+                ch = channel;
+            }
+            if (group.isShuttingDown()) {
+                group.terminationFuture().syncUninterruptibly();
+                return;
+            }
+            // A live channel closes now, and its channelInactive ends in connectionLost() -> finish().
+            ch.close().syncUninterruptibly();
+            // While reconnecting, ch is the connection lost earlier: it closed long ago, and nothing will report it
+            // again, so nobody would tell the listener. finish() is idempotent, so call it here (on the I/O thread,
+            // like every listener call); whichever of the two runs first tells the listener, the other does nothing.
+            group.submit(this::finish).syncUninterruptibly();
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
+    private static Envelope loginFrame(String uid) {
+        return Envelope.newBuilder().setLogin(Login.newBuilder().setUid(uid)).build();
+    }
+
+    // tag::reconnect[]
+    /** Runs on the I/O thread when {@code lost} closed, whoever closed it. */
+    private void connectionLost(Channel lost, String reason) {
+        boolean finished;
+        synchronized (this) {
+            if (lost != channel || state == State.CLOSED) {
+                return;
+            }
+            finished = closing || kicked || !config.reconnect();
+            if (!finished) {
+                state = State.RECOVERING;
+            }
+        }
+        if (finished) {
+            finish();
+            return;
+        }
+        // A node that says go-away is gone on purpose and the others are up: no reason to wait.
+        long delay = Boolean.TRUE.equals(lost.attr(GOING_AWAY).get()) ? 0 : backoff.delayMillis(attempt);
+        listener.onConnectionEvent(reason + "; reconnecting in " + delay + " ms (attempt " + (attempt + 1) + ")");
+        group.schedule(this::reconnect, delay, TimeUnit.MILLISECONDS);
+    }
+
+    private void reconnect() {
+        InetSocketAddress lost;
+        String who;
+        synchronized (this) {
+            if (closing) {
+                return;
+            }
+            lost = address;
+            who = uid;
+        }
+        attempt++;
+        InetSocketAddress target;
+        try {
+            // Asked again every time: the node we lost may be gone for good, and the list has moved on.
+            target = locator.locate(who, lost);
+        } catch (IllegalStateException e) {
+            retryLater(e.getMessage());
+            return;
+        }
+        bootstrap.connect(target).addListener((ChannelFuture f) -> {
+            if (!f.isSuccess()) {
+                synchronized (this) {
+                    if (closing) {
+                        return;
+                    }
+                }
+                retryLater(f.cause().getMessage());
+                return;
+            }
+            String again;
+            synchronized (this) {
+                if (closing) {
+                    f.channel().close(); // close() came while we were connecting: this connection is not wanted
+                    return;
+                }
+                channel = f.channel();
+                address = target;
+                again = uid;
+            }
+            listener.onConnectionEvent("reconnected to " + target.getHostString() + ":" + target.getPort()
+                    + (again == null ? "" : "; logging in again as " + again));
+            if (again == null) {
+                recovered();
+            } else {
+                f.channel().writeAndFlush(loginFrame(again)); // recovered() runs when the login ack arrives
+            }
+        });
+    }
+
+    private void retryLater(String why) {
+        long delay = backoff.delayMillis(attempt);
+        listener.onConnectionEvent("reconnect failed (" + why + "); next try in " + delay + " ms (attempt "
+                + (attempt + 1) + ")");
+        group.schedule(this::reconnect, delay, TimeUnit.MILLISECONDS);
+    }
+
+    /** The end, reached once: from close() or from a lost connection that is not reconnected, whichever is first. */
+    private void finish() {
+        synchronized (this) {
+            if (state == State.CLOSED) {
+                return;
+            }
+            state = State.CLOSED;
+            pending.clear();
+        }
+        listener.onClose();
+    }
+
+    /** Back to normal: send what was kept while reconnecting, in order, before anything sent after. */
+    private synchronized void recovered() {
+        if (state != State.RECOVERING) {
+            return;
+        }
+        state = State.UP;
+        attempt = 0;
+        if (!pending.isEmpty()) {
+            pending.forEach(channel::write);
+            pending.clear();
+            channel.flush();
+        }
+    }
+    // end::reconnect[]
+
+    /** The last handler of each connection's pipeline: kicks, re-login, then the listener. */
+    private final class Handler extends SimpleChannelInboundHandler<Envelope> {
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, Envelope frame) {
+            switch (frame.getBodyCase()) {
+                case GO_AWAY -> {
+                    // The node is leaving (stage 6): reconnect at once; the directory no longer lists it.
+                    ctx.channel().attr(ClientHeartbeatHandler.CLOSE_REASON).set("the node is shutting down ("
+                            + frame.getGoAway().getReason() + ")");
+                    ctx.channel().attr(GOING_AWAY).set(Boolean.TRUE);
+                    ctx.close();
+                    return;
+                }
+                case LOGIN_ACK -> recovered();
+                case ERROR -> {
+                    if (frame.getError().getCode() == ErrorCode.KICKED) {
+                        synchronized (ChatClient.this) {
+                            kicked = true; // never reconnect after a kick: two clients would kick each other forever
+                        }
+                    }
+                }
+                default -> {
+                }
+            }
+            listener.onFrame(frame);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            String reason = ctx.channel().attr(ClientHeartbeatHandler.CLOSE_REASON).get();
+            connectionLost(ctx.channel(), reason != null ? reason : "connection closed by the server");
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.channel().attr(ClientHeartbeatHandler.CLOSE_REASON).set("connection error: " + cause.getMessage());
+            ctx.close();
+        }
+    }
+}
