@@ -142,6 +142,18 @@ class MailboxStoreTest {
     }
 
     @Test
+    void anAppendRedisRefusesLeavesNoHoleInTheSequence() {
+        redis.set(MailboxStore.mailboxKey("bob"), "not a stream");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.append("bob", message("m-1", "refused")))
+                .hasMessageContaining("WRONGTYPE");
+        // A script is not rolled back on an error: had the counter moved first, seq 1 would be a hole that a reader
+        // reports as trimmed.
+        assertThat(redis.get(MailboxStore.seqKey("bob"))).isNull();
+        redis.del(MailboxStore.mailboxKey("bob"));
+        assertThat(store.append("bob", message("m-1", "accepted"))).isEqualTo(1);
+    }
+
+    @Test
     void theAcknowledgedCursorOnlyMovesForward() {
         assertThat(store.acknowledged("bob")).isZero();
         assertThat(store.acknowledge("bob", 5)).isEqualTo(5);
