@@ -90,6 +90,11 @@ class StageJarIT {
     class Scenarios extends GroupChatScenarios {
 
         @Override
+        protected boolean storesMessagesForOfflineUsers() {
+            return true; // stage 7: mailboxes
+        }
+
+        @Override
         protected ChatDriver driver() {
             return new ProtobufChatDriver(List.of(nodeA.address(), nodeB.address()), ServerConfig.DEFAULT_MAX_FRAME);
         }

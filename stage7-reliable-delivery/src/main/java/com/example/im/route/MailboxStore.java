@@ -1,0 +1,246 @@
+package com.example.im.route;
+
+import com.example.im.protocol.ChatMessage;
+import com.google.protobuf.InvalidProtocolBufferException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import redis.clients.jedis.AbstractPipeline;
+import redis.clients.jedis.Response;
+import redis.clients.jedis.UnifiedJedis;
+
+/**
+ * Each user's mailbox in Redis (docs/07-reliable-delivery.md, "The mailbox"): every message to the user, in order,
+ * numbered 1, 2, 3 … by the user's own sequence. Every key of one user carries the hash tag {@code {uid}}, and no
+ * command or script touches two users' keys, so the layout runs on Redis Cluster unchanged. Every call is a
+ * blocking Redis round trip: never call it on an event-loop thread.
+ */
+public final class MailboxStore {
+
+    // tag::append[]
+    /**
+     * Appends a message to one recipient's mailbox, once per msg_id. KEYS: the user's counter, mailbox and the
+     * idempotency record of this msg_id; ARGV: the message (without its seq), the most entries to keep, the longest
+     * to keep them (ms). Returns the message's seq: a new one, or the one it got the first time (a retry).
+     * Trimming is bounded work per append: the count exactly, the age 64 entries at a time.
+     */
+    static final String APPEND = """
+            local seen = redis.call('GET', KEYS[3])
+            if seen then
+              return tonumber(seen)
+            end
+            local seq = redis.call('INCR', KEYS[1])
+            local time = redis.call('TIME')
+            local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+            redis.call('XADD', KEYS[2], seq .. '-0', 'm', ARGV[1], 't', now)
+            redis.call('SET', KEYS[3], seq, 'PX', ARGV[3])
+            redis.call('XTRIM', KEYS[2], 'MAXLEN', ARGV[2])
+            local cutoff = now - tonumber(ARGV[3])
+            local head = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 64)
+            for i, entry in ipairs(head) do
+              if tonumber(entry[2][4]) >= cutoff then
+                if i > 1 then
+                  redis.call('XTRIM', KEYS[2], 'MINID', entry[1])
+                end
+                return seq
+              end
+            end
+            return seq""";
+    // end::append[]
+
+    /**
+     * The msg_id a client's message got first, or nil after recording {@code ARGV[1]} as it. A script, not
+     * {@code SET NX GET}: Redis accepts NX together with GET only from 7.0, and the stages run on 6.2.
+     */
+    static final String CLAIM_MSG_ID = """
+            local earlier = redis.call('GET', KEYS[1])
+            if earlier then
+              return earlier
+            end
+            redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+            return false""";
+
+    /** The acknowledged cursor only moves forward: a late or repeated ack cannot take it back. */
+    static final String ACKNOWLEDGE = """
+            local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+            local seq = tonumber(ARGV[1])
+            if seq > current then
+              redis.call('SET', KEYS[1], ARGV[1])
+              return seq
+            end
+            return current""";
+
+    /** How much of a mailbox Redis keeps: at most {@code maxEntries}, none older than {@code maxAgeMillis}. */
+    public record Retention(long maxEntries, long maxAgeMillis) {
+        public Retention {
+            if (maxEntries < 1 || maxAgeMillis < 1) {
+                throw new IllegalArgumentException("retention needs at least 1 entry and 1 ms, got " + maxEntries
+                        + " entries and " + maxAgeMillis + " ms");
+            }
+        }
+    }
+
+    /**
+     * What a read found: the messages (each with its seq set), in order; the range before them that retention
+     * trimmed before the reader got it ({@code trimmedFrom..trimmedTo}, empty when {@code trimmedTo < trimmedFrom});
+     * and the newest seq of the mailbox.
+     */
+    public record Page(List<ChatMessage> messages, long trimmedFrom, long trimmedTo, long latest) {
+        public boolean trimmed() {
+            return trimmedTo >= trimmedFrom;
+        }
+    }
+
+    private static final byte[] APPEND_BYTES = APPEND.getBytes(StandardCharsets.UTF_8);
+    private static final byte[] FIELD_MESSAGE = "m".getBytes(StandardCharsets.UTF_8);
+
+    private final UnifiedJedis redis;
+    private final Retention retention;
+
+    public MailboxStore(UnifiedJedis redis, Retention retention) {
+        this.redis = redis;
+        this.retention = retention;
+    }
+
+    public Retention retention() {
+        return retention;
+    }
+
+    // --- keys: one user's keys share the hash tag {uid} ------------------------------------------------------
+
+    /** {@code im:seq:{uid}}: the user's sequence, the seq of the newest message ever appended. */
+    public static String seqKey(String uid) {
+        return "im:seq:{" + uid + "}";
+    }
+
+    /** {@code im:mbox:{uid}}: a stream whose entry ids are the seqs ({@code 7-0} is message 7). */
+    public static String mailboxKey(String uid) {
+        return "im:mbox:{" + uid + "}";
+    }
+
+    /** {@code im:got:{uid}:<msg_id>}: the seq a message got in this mailbox; a retry finds it. */
+    public static String receivedKey(String uid, String msgId) {
+        return "im:got:{" + uid + "}:" + msgId;
+    }
+
+    /** {@code im:ack:{uid}}: the highest seq the user's client acknowledged (everything up to it was shown). */
+    public static String ackKey(String uid) {
+        return "im:ack:{" + uid + "}";
+    }
+
+    /** {@code im:cmid:{from}:<client_msg_id>}: the msg_id the server gave a client's message the first time. */
+    public static String clientMsgIdKey(String from, String clientMsgId) {
+        return "im:cmid:{" + from + "}:" + clientMsgId;
+    }
+
+    // --- writes ----------------------------------------------------------------------------------------------
+
+    /**
+     * The msg_id of the sender's message {@code clientMsgId}: {@code proposed} the first time, the first answer on
+     * every retry (also one racing on another connection). Kept as long as the mailboxes keep messages.
+     */
+    public String claimMsgId(String from, String clientMsgId, String proposed) {
+        Object earlier = redis.eval(CLAIM_MSG_ID, List.of(clientMsgIdKey(from, clientMsgId)),
+                List.of(proposed, Long.toString(retention.maxAgeMillis())));
+        return earlier != null ? (String) earlier : proposed;
+    }
+
+    /** {@link #claimMsgId} in a pipeline; the response is the earlier msg_id, or null when {@code proposed} won. */
+    public Response<Object> claimMsgId(AbstractPipeline pipeline, String from, String clientMsgId, String proposed) {
+        return pipeline.eval(CLAIM_MSG_ID, List.of(clientMsgIdKey(from, clientMsgId)),
+                List.of(proposed, Long.toString(retention.maxAgeMillis())));
+    }
+
+    /** Appends {@code message} to {@code uid}'s mailbox once per msg_id and returns its seq there. */
+    public long append(String uid, ChatMessage message) {
+        return (Long) redis.eval(APPEND_BYTES, keys(uid, message), args(message));
+    }
+
+    /** {@link #append} in a pipeline: one round trip for a whole batch of recipients. */
+    public Response<Object> append(AbstractPipeline pipeline, String uid, ChatMessage message) {
+        return pipeline.eval(APPEND_BYTES, keys(uid, message), args(message));
+    }
+
+    private static List<byte[]> keys(String uid, ChatMessage message) {
+        return List.of(bytes(seqKey(uid)), bytes(mailboxKey(uid)), bytes(receivedKey(uid, message.getMsgId())));
+    }
+
+    private List<byte[]> args(ChatMessage message) {
+        // The seq is the entry's id: stored once, set on the message when it is read.
+        return List.of(message.toBuilder().clearSeq().build().toByteArray(),
+                bytes(Long.toString(retention.maxEntries())), bytes(Long.toString(retention.maxAgeMillis())));
+    }
+
+    /** Moves {@code uid}'s acknowledged cursor up to {@code seq} (never back); returns the cursor. */
+    public long acknowledge(String uid, long seq) {
+        return (Long) redis.eval(ACKNOWLEDGE, List.of(ackKey(uid)), List.of(Long.toString(seq)));
+    }
+
+    // --- reads -----------------------------------------------------------------------------------------------
+
+    /** The highest seq {@code uid}'s client acknowledged; 0 when it never did. */
+    public long acknowledged(String uid) {
+        return parse(redis.get(ackKey(uid)));
+    }
+
+    /** The newest seq of each user's mailbox (0 for none): one pipelined GET per user, one round trip. */
+    public Map<String, Long> latest(Collection<String> uids) {
+        Map<String, Response<String>> responses = new LinkedHashMap<>();
+        try (AbstractPipeline pipeline = redis.pipelined()) {
+            for (String uid : uids) {
+                responses.put(uid, pipeline.get(seqKey(uid)));
+            }
+            pipeline.sync();
+        }
+        Map<String, Long> latest = new LinkedHashMap<>();
+        responses.forEach((uid, response) -> latest.put(uid, parse(response.get())));
+        return latest;
+    }
+
+    /** Up to {@code limit} messages of {@code uid} after seq {@code after}, in order, and what was trimmed first. */
+    public Page read(String uid, long after, int limit) {
+        Response<List<Object>> range;
+        Response<String> newest;
+        try (AbstractPipeline pipeline = redis.pipelined()) {
+            range = pipeline.xrange(bytes(mailboxKey(uid)), bytes((after + 1) + "-0"), bytes("+"), limit);
+            newest = pipeline.get(seqKey(uid));
+            pipeline.sync();
+        }
+        long latest = parse(newest.get());
+        List<ChatMessage> messages = new ArrayList<>();
+        for (Object raw : range.get()) {
+            List<?> entry = (List<?>) raw;
+            long seq = seqOf((byte[]) entry.get(0));
+            List<?> fields = (List<?>) entry.get(1);
+            byte[] body = null;
+            for (int i = 0; i + 1 < fields.size(); i += 2) {
+                if (java.util.Arrays.equals((byte[]) fields.get(i), FIELD_MESSAGE)) {
+                    body = (byte[]) fields.get(i + 1);
+                }
+            }
+            try {
+                messages.add(ChatMessage.parseFrom(body).toBuilder().setSeq(seq).build());
+            } catch (InvalidProtocolBufferException | NullPointerException e) {
+                throw new IllegalStateException("mailbox of " + uid + ": entry " + seq + " is not a message", e);
+            }
+        }
+        long first = messages.isEmpty() ? latest + 1 : messages.get(0).getSeq();
+        return new Page(List.copyOf(messages), after + 1, first - 1, latest);
+    }
+
+    private static long seqOf(byte[] id) {
+        String text = new String(id, StandardCharsets.US_ASCII);
+        return Long.parseLong(text.substring(0, text.indexOf('-')));
+    }
+
+    private static long parse(String value) {
+        return value == null ? 0 : Long.parseLong(value);
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,166 @@
+package com.example.im.route;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.example.im.protocol.ChatMessage;
+import com.example.im.testkit.RedisExtension;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.params.XTrimParams;
+import redis.clients.jedis.util.JedisClusterCRC16;
+
+/** The mailbox against a real Redis: sequences, idempotent appends, reads, trimming, the acknowledged cursor. */
+class MailboxStoreTest {
+
+    @RegisterExtension
+    final RedisExtension server = new RedisExtension();
+
+    private RedisClient redis;
+    private MailboxStore store;
+
+    @BeforeEach
+    void setUp() {
+        redis = RedisClient.create(server.uri());
+        store = new MailboxStore(redis, new MailboxStore.Retention(1_000, 3_600_000));
+    }
+
+    @AfterEach
+    void tearDown() {
+        redis.close();
+    }
+
+    private static ChatMessage message(String msgId, String content) {
+        return ChatMessage.newBuilder().setMsgId(msgId).setFromUid("alice").setToUid("bob").setContent(content)
+                .setTimestamp(1L).build();
+    }
+
+    @Test
+    void eachRecipientNumbersItsMessagesOneTwoThreeAndAReadReturnsThemInOrderWithTheirSeq() {
+        assertThat(store.append("bob", message("m-1", "one"))).isEqualTo(1);
+        assertThat(store.append("bob", message("m-2", "two"))).isEqualTo(2);
+        assertThat(store.append("carol", message("m-2", "two"))).as("carol's own sequence").isEqualTo(1);
+        assertThat(store.append("bob", message("m-3", "three"))).isEqualTo(3);
+
+        MailboxStore.Page page = store.read("bob", 0, 10);
+        assertThat(page.messages()).extracting(ChatMessage::getSeq).containsExactly(1L, 2L, 3L);
+        assertThat(page.messages()).extracting(ChatMessage::getContent).containsExactly("one", "two", "three");
+        assertThat(page.latest()).isEqualTo(3);
+        assertThat(page.trimmed()).isFalse();
+        assertThat(store.read("bob", 1, 1).messages()).extracting(ChatMessage::getSeq).containsExactly(2L);
+        assertThat(store.read("bob", 3, 10).messages()).isEmpty();
+        assertThat(store.latest(List.of("bob", "carol", "nobody")))
+                .containsExactly(Map.entry("bob", 3L), Map.entry("carol", 1L), Map.entry("nobody", 0L));
+    }
+
+    @Test
+    void theSameMsgIdAppendedAgainGetsItsFirstSeqAndIsStoredOnce() {
+        assertThat(store.append("bob", message("m-1", "once"))).isEqualTo(1);
+        assertThat(store.append("bob", message("m-1", "once"))).isEqualTo(1);
+        assertThat(store.append("bob", message("m-2", "next"))).isEqualTo(2);
+        assertThat(redis.xlen(MailboxStore.mailboxKey("bob"))).isEqualTo(2);
+    }
+
+    @Test
+    void concurrentRetriesOfOneMessageStoreItOnceWithOneSeq() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Callable<Long>> retries = new ArrayList<>();
+            IntStream.range(0, 32).forEach(i -> retries.add(() -> store.append("bob", message("m-race", "x"))));
+            List<Long> seqs = new ArrayList<>();
+            for (Future<Long> f : pool.invokeAll(retries)) {
+                seqs.add(f.get());
+            }
+            assertThat(seqs).containsOnly(1L);
+            assertThat(redis.xlen(MailboxStore.mailboxKey("bob"))).isEqualTo(1);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void aClientMsgIdKeepsTheMsgIdItGotFirst() {
+        assertThat(store.claimMsgId("alice", "c-1", "m-1")).isEqualTo("m-1");
+        assertThat(store.claimMsgId("alice", "c-1", "m-9")).as("a retry").isEqualTo("m-1");
+        assertThat(store.claimMsgId("dave", "c-1", "m-5")).as("another sender's c-1").isEqualTo("m-5");
+    }
+
+    @Test
+    void retentionByCountTrimsTheOldestAndAReadBehindItReportsTheTrimmedRange() {
+        MailboxStore small = new MailboxStore(redis, new MailboxStore.Retention(3, 3_600_000));
+        for (int i = 1; i <= 5; i++) {
+            small.append("bob", message("m-" + i, "n" + i));
+        }
+        MailboxStore.Page page = small.read("bob", 0, 10);
+        assertThat(page.messages()).extracting(ChatMessage::getSeq).containsExactly(3L, 4L, 5L);
+        assertThat(page.trimmed()).isTrue();
+        assertThat(page.trimmedFrom()).isEqualTo(1);
+        assertThat(page.trimmedTo()).isEqualTo(2);
+        assertThat(small.read("bob", 2, 10).trimmed()).as("a reader at the edge lost nothing").isFalse();
+    }
+
+    @Test
+    void retentionByAgeTrimsWhatIsOlderThanTheBoundAtTheNextAppend() throws Exception {
+        MailboxStore brief = new MailboxStore(redis, new MailboxStore.Retention(1_000, 200));
+        brief.append("bob", message("m-1", "old"));
+        brief.append("bob", message("m-2", "old too"));
+        // Redis' clock decides the age; wait on it, not on this JVM's.
+        long start = redisMillis();
+        org.awaitility.Awaitility.await().until(() -> redisMillis() - start > 250);
+        brief.append("bob", message("m-3", "new"));
+
+        MailboxStore.Page page = brief.read("bob", 0, 10);
+        assertThat(page.messages()).extracting(ChatMessage::getSeq).containsExactly(3L);
+        assertThat(page.trimmedFrom()).isEqualTo(1);
+        assertThat(page.trimmedTo()).isEqualTo(2);
+        // The idempotency records expire with the messages they stand for.
+        assertThat(redis.pttl(MailboxStore.receivedKey("bob", "m-3"))).isBetween(1L, 200L);
+    }
+
+    @Test
+    void everythingTrimmedIsReportedAsARangeUpToTheLatest() {
+        MailboxStore one = new MailboxStore(redis, new MailboxStore.Retention(1, 3_600_000));
+        one.append("bob", message("m-1", "a"));
+        one.append("bob", message("m-2", "b"));
+        MailboxStore.Page page = one.read("bob", 0, 10);
+        assertThat(page.messages()).extracting(ChatMessage::getSeq).containsExactly(2L);
+        redis.xtrim(MailboxStore.mailboxKey("bob"), XTrimParams.xTrimParams().maxLen(0));
+        MailboxStore.Page empty = one.read("bob", 0, 10);
+        assertThat(empty.messages()).isEmpty();
+        assertThat(empty.trimmedFrom()).isEqualTo(1);
+        assertThat(empty.trimmedTo()).isEqualTo(2);
+    }
+
+    @Test
+    void theAcknowledgedCursorOnlyMovesForward() {
+        assertThat(store.acknowledged("bob")).isZero();
+        assertThat(store.acknowledge("bob", 5)).isEqualTo(5);
+        assertThat(store.acknowledge("bob", 3)).as("a late ack").isEqualTo(5);
+        assertThat(store.acknowledged("bob")).isEqualTo(5);
+    }
+
+    @Test
+    void allKeysOfOneUserShareAHashSlotSoEveryScriptRunsOnRedisCluster() {
+        // The slot of a key with a hash tag is the slot of the tag: Redis Cluster accepts a script over these keys.
+        int slot = JedisClusterCRC16.getSlot("{bob}");
+        for (String key : List.of(MailboxStore.seqKey("bob"), MailboxStore.mailboxKey("bob"),
+                MailboxStore.receivedKey("bob", "m-1"), MailboxStore.ackKey("bob"))) {
+            assertThat(JedisClusterCRC16.getSlot(key)).as(key).isEqualTo(slot);
+        }
+        assertThat(JedisClusterCRC16.getSlot(MailboxStore.clientMsgIdKey("bob", "c-1"))).isEqualTo(slot);
+    }
+
+    private long redisMillis() {
+        return (Long) redis.eval("local t = redis.call('TIME') return t[1] * 1000 + math.floor(t[2] / 1000)");
+    }
+}
