@@ -96,7 +96,7 @@ public final class ChatClient implements AutoCloseable {
     private boolean kicked;
     private int attempt; // only touched on the I/O thread
 
-    // Stage 7 (docs/07-reliable-delivery.md, "The client"). Guarded by "this".
+    // Stage 7 (docs/07-reliable-delivery.md, "The flow"). Guarded by "this".
     /** Highest contiguous seq shown; -1 until the first message: the server then resumes from its own cursor. */
     private long lastSeq = -1;
     private long ackedSeq = -1;  // the last seq acknowledged to the server (on this connection or an earlier one)

@@ -13,8 +13,8 @@ import redis.clients.jedis.Response;
 import redis.clients.jedis.UnifiedJedis;
 
 /**
- * Each user's mailbox in Redis (docs/07-reliable-delivery.md, "The mailbox"): every message to the user, in order,
- * numbered 1, 2, 3 … by the user's own sequence. Every key of one user carries the hash tag {@code {uid}}, and no
+ * Each user's mailbox in Redis (docs/07-reliable-delivery.md, "The mailbox in Redis"): every message to the user, in
+ * order, numbered 1, 2, 3 … by the user's own sequence. Every key of one user carries the hash tag {@code {uid}}, and no
  * command or script touches two users' keys, so the layout runs on Redis Cluster unchanged. Every call is a
  * blocking Redis round trip: never call it on an event-loop thread.
  */

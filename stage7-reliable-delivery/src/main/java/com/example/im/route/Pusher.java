@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Pushes each logged-in user's mailbox to their connection, in order, and resends what the client has not
- * acknowledged (docs/07-reliable-delivery.md, "Notify, then pull"). The mailbox in Redis is the truth; a
+ * acknowledged (docs/07-reliable-delivery.md, "The flow"). The mailbox in Redis is the truth; a
  * notification only says "look now". So a lost notification, a lost push or a lost acknowledgement costs latency,
  * never a message: the resend timer and the periodic comparison with the mailboxes find every gap.
  *

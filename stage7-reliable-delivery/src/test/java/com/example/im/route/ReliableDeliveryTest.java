@@ -21,8 +21,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import redis.clients.jedis.RedisClient;
 
 /**
- * Stage 7's guarantee, one row of the chapter's table per test (docs/07-reliable-delivery.md, "What this stage
- * guarantees"): real Redis, nodes in this JVM, clients on raw sockets so that each loss (a push, an ack, a SendAck, a
+ * Stage 7's guarantee, one row of the chapter's table per test (docs/07-reliable-delivery.md, "The guarantees to
+ * prove (one test each)"): real Redis, nodes in this JVM, clients on raw sockets so that each loss (a push, an ack, a SendAck, a
  * notification) can be made on purpose.
  */
 class ReliableDeliveryTest {
