@@ -38,10 +38,14 @@ public final class Pusher implements AutoCloseable {
         volatile long pushed;     // written to the connection up to here
         volatile long pushedAt;   // when the oldest unacknowledged push went out, or the last ack came (ms)
         volatile long latest;     // the newest seq of the mailbox, as last seen
+        volatile int frameBytes;  // the size of the last message pushed: how many fit before the high-water mark
     }
 
     /** The cursor of a logged-in connection; absent until the pusher started it (after the session was recorded). */
     public static final AttributeKey<Cursor> CURSOR = AttributeKey.valueOf("im.cursor");
+
+    /** Most messages read from a mailbox at a time: a read of a full window of large messages is megabytes. */
+    static final int PAGE = 64;
 
     private final MailboxStore mailboxes;
     private final SessionMap sessions;
@@ -66,9 +70,10 @@ public final class Pusher implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        timer.scheduleWithFixedDelay(this::resendOverdue, resendMillis, Math.max(100, resendMillis / 4),
+        timer.scheduleWithFixedDelay(guarded("resend", this::resendOverdue), resendMillis,
+                Math.max(100, resendMillis / 4), TimeUnit.MILLISECONDS);
+        timer.scheduleWithFixedDelay(guarded("comparison", this::compareAll), compareMillis, compareMillis,
                 TimeUnit.MILLISECONDS);
-        timer.scheduleWithFixedDelay(this::compareAll, compareMillis, compareMillis, TimeUnit.MILLISECONDS);
     }
 
     // tag::start[]
@@ -136,9 +141,12 @@ public final class Pusher implements AutoCloseable {
         if (room <= 0) {
             return; // the client has not acknowledged enough yet: its acks bring the next page
         }
+        if (!channel.isWritable()) {
+            return; // the client has not read what was written yet: its acks, or writability, bring the next page
+        }
         MailboxStore.Page page;
         try {
-            page = mailboxes.read(uid, cursor.pushed, (int) room);
+            page = mailboxes.read(uid, cursor.pushed, (int) Math.min(room, fitting(channel, cursor)));
         } catch (RuntimeException e) {
             log.warn("mailbox of {} not read ({}); the next comparison pass tries again", uid, e.toString());
             return;
@@ -151,19 +159,36 @@ public final class Pusher implements AutoCloseable {
             cursor.pushed = page.trimmedTo();
             wrote = true;
         }
+        int written = 0;
         for (ChatMessage message : page.messages()) {
+            if (!channel.isWritable()) {
+                // A window counts messages, not bytes: 256 large messages would pile up megabytes behind a socket,
+                // and the slow-reader bound would close a client that only logged in with a full mailbox. Stop at
+                // the write buffer's high-water mark; the rest follows the client's acks (or writability).
+                break;
+            }
             channel.write(Replies.message(message));
             cursor.pushed = message.getSeq();
+            cursor.frameBytes = message.getSerializedSize();
+            written++;
             wrote = true;
         }
         if (wrote) {
             channel.flush();
-            if (cursor.pushedAt == 0 || cursor.pushed - cursor.acked == page.messages().size()) {
+            if (cursor.pushedAt == 0 || cursor.pushed - cursor.acked == written) {
                 cursor.pushedAt = System.currentTimeMillis();
             }
         }
     }
     // end::pull[]
+
+    /** How many messages to read: a page, or fewer when the last ones were large (no megabytes read for nothing). */
+    private static long fitting(Channel channel, Cursor cursor) {
+        if (cursor.frameBytes == 0) {
+            return PAGE;
+        }
+        return Math.max(1, Math.min(PAGE, channel.bytesBeforeUnwritable() / cursor.frameBytes + 1));
+    }
 
     // tag::resend[]
     /**
@@ -177,6 +202,9 @@ public final class Pusher implements AutoCloseable {
             Cursor seen = channel == null ? null : channel.attr(CURSOR).get();
             if (seen == null || seen.pushed <= seen.acked || now - seen.pushedAt < resendMillis) {
                 continue;
+            }
+            if (!channel.isWritable()) {
+                continue; // not lost: still waiting behind the socket for a slow client (SlowReaderHandler's case)
             }
             submit(uid, () -> {
                 Cursor cursor = channel.attr(CURSOR).get();
@@ -215,6 +243,20 @@ public final class Pusher implements AutoCloseable {
                 poke(List.of(uid));
             }
         });
+    }
+
+    /**
+     * A periodic task that survives its own failures: an exception out of a task given to
+     * {@code scheduleWithFixedDelay} cancels every later run, silently, and these two are what find lost pushes.
+     */
+    private static Runnable guarded(String what, Runnable task) {
+        return () -> {
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                log.warn("{} pass failed; the next one runs as usual", what, e);
+            }
+        };
     }
 
     private void submit(String uid, Runnable op) {

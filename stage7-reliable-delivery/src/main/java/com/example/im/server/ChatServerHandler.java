@@ -344,6 +344,15 @@ public final class ChatServerHandler extends SimpleChannelInboundHandler<Envelop
         ctx.fireChannelInactive();
     }
 
+    /** Stage 7: the client has read what was waiting; the pusher stopped at the high-water mark and goes on. */
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (routing != null && uid != null && ctx.channel().isWritable()) {
+            routing.pusher().poke(List.of(uid));
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
     // tag::errors[]
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
