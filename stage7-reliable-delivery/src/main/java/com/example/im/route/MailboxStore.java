@@ -25,12 +25,18 @@ public final class MailboxStore {
      * Appends a message to one recipient's mailbox, once per msg_id. KEYS: the user's counter, mailbox and the
      * idempotency record of this msg_id; ARGV: the message (without its seq), the most entries to keep, the longest
      * to keep them (ms). Returns the message's seq: a new one, or the one it got the first time (a retry).
-     * Trimming is bounded work per append: the count exactly, the age 64 entries at a time.
+     * Trimming is bounded work per append: the count exactly, the age 64 entries at a time. A mailbox key of the
+     * wrong type is refused before the counter moves: a refused append must not leave a hole in the sequence, which
+     * a reader would report as a trimmed range.
      */
     static final String APPEND = """
             local seen = redis.call('GET', KEYS[3])
             if seen then
               return tonumber(seen)
+            end
+            local kind = redis.call('TYPE', KEYS[2]).ok
+            if kind ~= 'none' and kind ~= 'stream' then
+              return redis.error_reply('WRONGTYPE the mailbox ' .. KEYS[2] .. ' is a ' .. kind)
             end
             local seq = redis.call('INCR', KEYS[1])
             local time = redis.call('TIME')
