@@ -160,13 +160,17 @@ public final class Pusher implements AutoCloseable {
             wrote = true;
         }
         int written = 0;
+        // A window counts messages, not bytes: 256 large messages would pile up megabytes behind a socket, and the
+        // slow-reader bound would close a client that only logged in with a full mailbox. Stop at the write buffer's
+        // high-water mark; the rest follows the client's acks (or writability). Counted here, not read from
+        // isWritable(): a write from this thread is queued to the event loop, and counts only a few bytes there
+        // until it is encoded.
+        long budget = channel.bytesBeforeUnwritable();
         for (ChatMessage message : page.messages()) {
-            if (!channel.isWritable()) {
-                // A window counts messages, not bytes: 256 large messages would pile up megabytes behind a socket,
-                // and the slow-reader bound would close a client that only logged in with a full mailbox. Stop at
-                // the write buffer's high-water mark; the rest follows the client's acks (or writability).
+            if (written > 0 && budget <= 0) {
                 break;
             }
+            budget -= message.getSerializedSize();
             channel.write(Replies.message(message));
             cursor.pushed = message.getSeq();
             cursor.frameBytes = message.getSerializedSize();
