@@ -206,16 +206,23 @@ public final class MailboxStore {
         return latest;
     }
 
-    /** Up to {@code limit} messages of {@code uid} after seq {@code after}, in order, and what was trimmed first. */
+    /**
+     * Up to {@code limit} messages of {@code uid} after seq {@code after}, in order, and what was trimmed first.
+     *
+     * <p>The counter is read before the range, not after: other clients' appends may run between the two commands.
+     * Read after, a counter could name a message appended after the range was read, and an empty range would then
+     * report it as trimmed (a Gap for a message that exists: lost). Read before, every seq up to the counter was
+     * appended (the script moves counter and stream together), so a hole in the range is a real trim.
+     */
     public Page read(String uid, long after, int limit) {
         Response<List<Object>> range;
         Response<String> newest;
         try (AbstractPipeline pipeline = redis.pipelined()) {
-            range = pipeline.xrange(bytes(mailboxKey(uid)), bytes((after + 1) + "-0"), bytes("+"), limit);
             newest = pipeline.get(seqKey(uid));
+            range = pipeline.xrange(bytes(mailboxKey(uid)), bytes((after + 1) + "-0"), bytes("+"), limit);
             pipeline.sync();
         }
-        long latest = parse(newest.get());
+        long counted = parse(newest.get());
         List<ChatMessage> messages = new ArrayList<>();
         for (Object raw : range.get()) {
             List<?> entry = (List<?>) raw;
@@ -233,7 +240,8 @@ public final class MailboxStore {
                 throw new IllegalStateException("mailbox of " + uid + ": entry " + seq + " is not a message", e);
             }
         }
-        long first = messages.isEmpty() ? latest + 1 : messages.get(0).getSeq();
+        long latest = messages.isEmpty() ? counted : Math.max(counted, messages.get(messages.size() - 1).getSeq());
+        long first = messages.isEmpty() ? counted + 1 : messages.get(0).getSeq();
         return new Page(List.copyOf(messages), after + 1, first - 1, latest);
     }
 
