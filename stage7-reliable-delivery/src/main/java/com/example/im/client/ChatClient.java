@@ -1,5 +1,6 @@
 package com.example.im.client;
 
+import com.example.im.protocol.Ack;
 import com.example.im.protocol.ChatMessage;
 import com.example.im.protocol.Envelope;
 import com.example.im.protocol.ErrorCode;
@@ -28,7 +29,10 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -60,6 +64,14 @@ public final class ChatClient implements AutoCloseable {
 
     private static final AttributeKey<Boolean> GOING_AWAY = AttributeKey.valueOf("im.going-away");
 
+    /** Stage 7: a message not acknowledged for this long is sent again (same client_msg_id: stored once). */
+    static final long RESEND_MILLIS = 5_000;
+    /**
+     * Stage 7: most messages sent and not yet acknowledged; a send beyond it is refused (false) until acks come. A
+     * bound on the client's memory when the server stops answering, far above what a healthy link has in flight.
+     */
+    public static final int MAX_UNACKED = 1_000;
+
     /** Server frames can be large (a group message names every member); the cap only guards against a bad server. */
     private static final int MAX_SERVER_FRAME = 1024 * 1024;
 
@@ -84,6 +96,18 @@ public final class ChatClient implements AutoCloseable {
     private boolean kicked;
     private int attempt; // only touched on the I/O thread
 
+    // Stage 7 (docs/07-reliable-delivery.md, "The flow"). Guarded by "this".
+    /** Highest contiguous seq shown; -1 until the first message: the server then resumes from its own cursor. */
+    private long lastSeq = -1;
+    private long ackedSeq = -1;  // the last seq acknowledged to the server (on this connection or an earlier one)
+    /** Messages sent with a client_msg_id and not yet acknowledged by a SendAck: sent again after a reconnect. */
+    private final Map<String, Unacked> unacked = new LinkedHashMap<>();
+    private final String clientId = Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36);
+    private long nextClientMsgId;
+
+    private record Unacked(Envelope frame, long sentAt) {
+    }
+
     private ChatClient(ClientConfig config, NodeLocator locator, Listener listener) {
         this.config = config;
         this.locator = locator;
@@ -91,6 +115,9 @@ public final class ChatClient implements AutoCloseable {
         this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("im-client"),
                 NioIoHandler.newFactory());
         this.backoff = new Backoff(config.backoffBaseMillis(), config.backoffMaxMillis());
+        // Stage 7: a message whose acknowledgement is lost (or that the server refused for now) goes out again.
+        group.scheduleWithFixedDelay(() -> resendUnacked(RESEND_MILLIS), RESEND_MILLIS, RESEND_MILLIS / 5,
+                TimeUnit.MILLISECONDS);
         this.bootstrap = new Bootstrap()
                 .group(group)
                 .channel(NioSocketChannel.class)
@@ -106,7 +133,7 @@ public final class ChatClient implements AutoCloseable {
                                         TimeUnit.MILLISECONDS),
                                 new ProtobufVarint32LengthFieldPrepender(),
                                 new ProtobufEncoder(),
-                                new ClientHeartbeatHandler(config.readerIdleMillis()),
+                                new ClientHeartbeatHandler(config.readerIdleMillis(), ChatClient.this::lastSeq),
                                 new Handler());
                     }
                 });
@@ -194,19 +221,116 @@ public final class ChatClient implements AutoCloseable {
         this.uid = uid;
         // While reconnecting, the login happens on the new connection anyway: do not queue a second one.
         boolean linkDown = state == State.RECOVERING || state == State.UP && !channel.isActive();
-        return linkDown ? reconnectComing() : send(loginFrame(uid));
+        return linkDown ? reconnectComing() : send(loginFrame(uid, lastSeq));
     }
 
     /** A private message; the server stamps msg_id, from_uid and timestamp. */
     public boolean send(String toUid, String text) {
-        return send(Envelope.newBuilder().setChat(ChatMessage.newBuilder().setToUid(toUid).setContent(text)).build());
+        return sendReliably(ChatMessage.newBuilder().setToUid(toUid).setContent(text));
     }
 
     /** A group message (the article's 方式二): one frame, every member in to_uid_list. */
     public boolean sendGroup(List<String> toUids, String text) {
-        return send(Envelope.newBuilder()
-                .setChat(ChatMessage.newBuilder().addAllToUidList(toUids).setContent(text)).build());
+        return sendReliably(ChatMessage.newBuilder().addAllToUidList(toUids).setContent(text));
     }
+
+    // tag::client-send[]
+    /**
+     * Stage 7: the message gets a client_msg_id and is kept until the server acknowledges it; after a reconnect, or
+     * when no acknowledgement came within the resend time, it is sent again with the same id, and the server stores
+     * it once. Refused (false) when {@link #MAX_UNACKED} messages already wait for their acks.
+     */
+    private synchronized boolean sendReliably(ChatMessage.Builder message) {
+        if (unacked.size() >= MAX_UNACKED) {
+            return false;
+        }
+        String id = clientId + "-" + (++nextClientMsgId);
+        Envelope frame = Envelope.newBuilder().setChat(message.setClientMsgId(id)).build();
+        if (!send(frame)) {
+            return false;
+        }
+        unacked.put(id, new Unacked(frame, System.currentTimeMillis()));
+        return true;
+    }
+
+    /** Messages sent and not yet acknowledged by the server (tests, the console). */
+    public synchronized int unacknowledged() {
+        return unacked.size();
+    }
+
+    /** The highest contiguous seq this client has shown; -1 before the first. */
+    public synchronized long lastSeq() {
+        return lastSeq;
+    }
+
+    /**
+     * What to do with a frame before the listener sees it: false drops it. A message already shown (its seq is at
+     * or below {@link #lastSeq}) is dropped, so every message is shown once; one that skips ahead is dropped too (the
+     * server pushes in order, so it is a resend's tail: the missing ones come first). Runs on the I/O thread.
+     */
+    private synchronized boolean accept(Envelope frame) {
+        switch (frame.getBodyCase()) {
+            case CHAT -> {
+                long seq = frame.getChat().getSeq();
+                if (seq == 0) {
+                    return true; // not from a mailbox (a node without Redis)
+                }
+                if (lastSeq >= 0 && seq != lastSeq + 1) {
+                    return false;
+                }
+                lastSeq = seq;
+                return true;
+            }
+            case GAP -> {
+                lastSeq = Math.max(lastSeq, frame.getGap().getToSeq());
+                return true;
+            }
+            case SEND_ACK -> {
+                unacked.remove(frame.getSendAck().getClientMsgId());
+                return true;
+            }
+            case ERROR -> {
+                // Refused for good (bad input, too large, not logged in, offline on a node without Redis): do not
+                // send it again. UNAVAILABLE is for now only: the message stays, and goes again later.
+                if (frame.getError().getCode() != ErrorCode.UNAVAILABLE) {
+                    unacked.remove(frame.getError().getClientMsgId());
+                }
+                return true;
+            }
+            default -> {
+                return true;
+            }
+        }
+    }
+
+    /** After a batch of reads: one cumulative ack for everything shown in it. */
+    private void acknowledgeShown(Channel ch) {
+        long seq;
+        synchronized (this) {
+            if (lastSeq <= ackedSeq || lastSeq < 0) {
+                return;
+            }
+            seq = lastSeq;
+            ackedSeq = seq;
+        }
+        ch.writeAndFlush(Envelope.newBuilder().setAck(Ack.newBuilder().setSeq(seq)).build());
+    }
+
+    /** Sends again, with the same client_msg_id, every message whose ack has not come for {@code olderThanMillis}. */
+    private synchronized void resendUnacked(long olderThanMillis) {
+        if (state != State.UP || !channel.isActive() || unacked.isEmpty()) {
+            return;
+        }
+        long now = System.currentTimeMillis();
+        for (Map.Entry<String, Unacked> e : unacked.entrySet()) {
+            if (now - e.getValue().sentAt() >= olderThanMillis) {
+                channel.write(e.getValue().frame());
+                e.setValue(new Unacked(e.getValue().frame(), now));
+            }
+        }
+        channel.flush();
+    }
+    // end::client-send[]
 
     public boolean who() {
         return send(Envelope.newBuilder().setWho(Who.getDefaultInstance()).build());
@@ -243,8 +367,9 @@ public final class ChatClient implements AutoCloseable {
         }
     }
 
-    private static Envelope loginFrame(String uid) {
-        return Envelope.newBuilder().setLogin(Login.newBuilder().setUid(uid)).build();
+    /** Stage 7: the login says how far the client got, so the server pushes what follows (-1: it knows best). */
+    private static Envelope loginFrame(String uid, long lastSeq) {
+        return Envelope.newBuilder().setLogin(Login.newBuilder().setUid(uid).setLastSeq(lastSeq)).build();
     }
 
     // tag::reconnect[]
@@ -300,6 +425,7 @@ public final class ChatClient implements AutoCloseable {
                 return;
             }
             String again;
+            long shown;
             synchronized (this) {
                 if (closing) {
                     f.channel().close(); // close() came while we were connecting: this connection is not wanted
@@ -308,13 +434,15 @@ public final class ChatClient implements AutoCloseable {
                 channel = f.channel();
                 address = target;
                 again = uid;
+                shown = lastSeq;
+                ackedSeq = Math.min(ackedSeq, lastSeq);
             }
             listener.onConnectionEvent("reconnected to " + target.getHostString() + ":" + target.getPort()
                     + (again == null ? "" : "; logging in again as " + again));
             if (again == null) {
                 recovered();
             } else {
-                f.channel().writeAndFlush(loginFrame(again)); // recovered() runs when the login ack arrives
+                f.channel().writeAndFlush(loginFrame(again, shown)); // recovered() runs when the login ack arrives
             }
         });
     }
@@ -345,6 +473,12 @@ public final class ChatClient implements AutoCloseable {
         }
         state = State.UP;
         attempt = 0;
+        // Stage 7: first what was sent before the link died and never acknowledged, with the same ids.
+        unacked.values().forEach(u -> channel.write(u.frame()));
+        pending.removeIf(f -> f.hasChat() && unacked.containsKey(f.getChat().getClientMsgId()));
+        if (!unacked.isEmpty() && pending.isEmpty()) {
+            channel.flush();
+        }
         if (!pending.isEmpty()) {
             pending.forEach(channel::write);
             pending.clear();
@@ -378,7 +512,15 @@ public final class ChatClient implements AutoCloseable {
                 default -> {
                 }
             }
-            listener.onFrame(frame);
+            if (accept(frame)) {
+                listener.onFrame(frame);
+            }
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            acknowledgeShown(ctx.channel());
+            ctx.fireChannelReadComplete();
         }
 
         @Override

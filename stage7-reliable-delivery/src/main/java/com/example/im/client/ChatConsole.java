@@ -220,7 +220,8 @@ public final class ChatConsole {
                     + (frame.getSendAck().getSentUidsCount() == 0 ? "nobody"
                             : String.join(",", frame.getSendAck().getSentUidsList()))
                     + (frame.getSendAck().getOfflineUidsCount() == 0 ? ""
-                            : " (offline: " + String.join(",", frame.getSendAck().getOfflineUidsList()) + ")");
+                            : " (offline, stored for their next login: "
+                                    + String.join(",", frame.getSendAck().getOfflineUidsList()) + ")");
             case CHAT -> {
                 ChatMessage m = frame.getChat();
                 String to = m.getToUidListCount() == 0 ? "" : " -> [" + String.join(",", m.getToUidListList()) + "]";
@@ -230,6 +231,8 @@ public final class ChatConsole {
                     + " " + frame.getError().getText();
             case WHO_REPLY -> "OK who " + frame.getWhoReply().getCount() + " "
                     + String.join(" ", frame.getWhoReply().getUidsList());
+            case GAP -> "GAP messages " + frame.getGap().getFromSeq() + ".." + frame.getGap().getToSeq()
+                    + " were removed by retention before you got them";
             default -> "? " + frame.getBodyCase();
         };
     }

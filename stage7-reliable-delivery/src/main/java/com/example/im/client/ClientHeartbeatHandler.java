@@ -23,9 +23,16 @@ public final class ClientHeartbeatHandler extends ChannelInboundHandlerAdapter {
     public static final AttributeKey<String> CLOSE_REASON = AttributeKey.valueOf("im.close-reason");
 
     private final long readerIdleMillis;
+    private final java.util.function.LongSupplier lastSeq;
 
     public ClientHeartbeatHandler(long readerIdleMillis) {
+        this(readerIdleMillis, () -> 0);
+    }
+
+    /** Stage 7: each ping carries the highest contiguous seq the client has shown ({@code lastSeq}). */
+    public ClientHeartbeatHandler(long readerIdleMillis, java.util.function.LongSupplier lastSeq) {
         this.readerIdleMillis = readerIdleMillis;
+        this.lastSeq = lastSeq;
     }
 
     // tag::heartbeat[]
@@ -34,7 +41,8 @@ public final class ClientHeartbeatHandler extends ChannelInboundHandlerAdapter {
         if (event instanceof IdleStateEvent idle && idle.state() == IdleState.WRITER_IDLE) {
             // Nothing written for the ping interval: say we are alive (and ask the server to prove it is).
             ctx.writeAndFlush(Envelope.newBuilder()
-                    .setPing(Ping.newBuilder().setSentAt(System.currentTimeMillis())).build());
+                    .setPing(Ping.newBuilder().setSentAt(System.currentTimeMillis())
+                            .setLastSeq(Math.max(0, lastSeq.getAsLong()))).build());
         } else if (event instanceof IdleStateEvent idle && idle.state() == IdleState.READER_IDLE) {
             // Not even a pong for several ping intervals: the link is dead even if TCP has not noticed.
             ctx.channel().attr(CLOSE_REASON).set("no frame from the server for " + readerIdleMillis

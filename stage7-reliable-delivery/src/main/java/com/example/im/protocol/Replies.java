@@ -23,6 +23,13 @@ public final class Replies {
                 .setMsgId(msgId).addAllSentUids(sentUids).addAllOfflineUids(offlineUids)).build();
     }
 
+    /** Stage 7: the acknowledgement of a stored message, naming the client's own id for it. */
+    public static Envelope sent(String msgId, String clientMsgId, Collection<String> sentUids,
+                                Collection<String> offlineUids) {
+        return Envelope.newBuilder().setSendAck(SendAck.newBuilder().setMsgId(msgId).setClientMsgId(clientMsgId)
+                .addAllSentUids(sentUids).addAllOfflineUids(offlineUids)).build();
+    }
+
     public static Envelope who(Collection<String> uids) {
         WhoReply.Builder reply = WhoReply.newBuilder().setCount(uids.size());
         uids.stream().sorted().limit(WHO_LIMIT).forEach(reply::addUids);
@@ -37,8 +44,25 @@ public final class Replies {
         return Envelope.newBuilder().setPong(Pong.newBuilder().setPingSentAt(pingSentAt)).build();
     }
 
+    /** Stage 7: the pong also says the newest seq of the user's mailbox this node knows. */
+    public static Envelope pong(long pingSentAt, long latestSeq) {
+        return Envelope.newBuilder().setPong(Pong.newBuilder().setPingSentAt(pingSentAt).setLatestSeq(latestSeq))
+                .build();
+    }
+
+    /** Stage 7: retention trimmed {@code fromSeq..toSeq} before the client got them. */
+    public static Envelope gap(long fromSeq, long toSeq) {
+        return Envelope.newBuilder().setGap(Gap.newBuilder().setFromSeq(fromSeq).setToSeq(toSeq)).build();
+    }
+
     public static Envelope goAway(String reason) {
         return Envelope.newBuilder().setGoAway(GoAway.newBuilder().setReason(reason)).build();
+    }
+
+    /** Stage 7: an error about a chat message names the client's id for it, so the client stops sending it again. */
+    public static Envelope error(ChatMessage about, ErrorCode code, String text) {
+        return Envelope.newBuilder().setError(ErrorReply.newBuilder().setCode(code).setText(text)
+                .setClientMsgId(about.getClientMsgId())).build();
     }
 
     public static Envelope error(ErrorCode code, String text) {

@@ -3,6 +3,7 @@ package com.example.im.route;
 import com.example.im.protocol.ChatMessage;
 import com.example.im.protocol.Delivery;
 import com.example.im.protocol.InboxEntry;
+import com.example.im.protocol.Notify;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -49,7 +50,22 @@ public final class Forwarder implements AutoCloseable {
     public record Outcome(Set<String> queued, Set<String> offline, RuntimeException failure) {
     }
 
+    /**
+     * Stage 7: what became of a stored message. {@code msgId} is the message's id: the one it got the first time when
+     * this is a retry of the same client_msg_id. {@code seqs}: each recipient whose mailbox holds it, with its seq
+     * there. {@code owners}: the node each recipient is connected to (absent: offline, the message waits in the
+     * mailbox). {@code failure}: some recipient's append was refused or Redis could not be reached; the sender must
+     * not be told the message was stored, and may retry with the same client_msg_id.
+     */
+    public record Stored(String msgId, Map<String, Long> seqs, Map<String, String> owners,
+                         RuntimeException failure) {
+    }
+
     private sealed interface Request {
+    }
+
+    private record Store(ChatMessage message, List<String> uids, Executor executor, Consumer<Stored> done)
+            implements Request {
     }
 
     private record Route(ChatMessage message, List<String> uids, Executor executor, Consumer<Outcome> done)
@@ -72,6 +88,8 @@ public final class Forwarder implements AutoCloseable {
 
     private final UnifiedJedis redis;
     private final SessionStore sessions;
+    private final MailboxStore mailboxes;
+    private final String nodeId;
     private final BlockingQueue<Request> queue;
     private final int capacity;
     private final Thread thread;
@@ -84,11 +102,22 @@ public final class Forwarder implements AutoCloseable {
 
     /** @param capacity most requests waiting for the forwarder thread; more are refused at once */
     public Forwarder(UnifiedJedis redis, SessionStore sessions, int capacity) {
+        this(redis, sessions, capacity, null, null);
+    }
+
+    /**
+     * Stage 7: a forwarder that can also {@link #store} messages in the recipients' mailboxes; {@code nodeId} is this
+     * node, whose own users are not notified through Redis (the caller pokes them directly).
+     */
+    public Forwarder(UnifiedJedis redis, SessionStore sessions, int capacity, MailboxStore mailboxes,
+                     String nodeId) {
         if (capacity < 1) {
             throw new IllegalArgumentException("capacity must be at least 1, got " + capacity);
         }
         this.redis = redis;
         this.sessions = sessions;
+        this.mailboxes = mailboxes;
+        this.nodeId = nodeId;
         this.capacity = capacity;
         this.queue = new LinkedBlockingQueue<>(capacity);
         this.thread = new Thread(this::run, "im-forwarder");
@@ -111,6 +140,32 @@ public final class Forwarder implements AutoCloseable {
             completions.add(route, new Outcome(Set.of(), Set.of(),
                     new RejectedExecutionException("forwarder queue full (" + capacity + " requests waiting)")));
             completions.run();
+        }
+    }
+
+    // tag::store[]
+    /**
+     * Stage 7: stores {@code message} in the mailbox of every one of {@code uids} and notifies the nodes they are
+     * connected to; {@code done} runs on {@code executor} once every append has an answer. Idempotent per
+     * client_msg_id: a retry is stored nowhere twice and gets the first msg_id back.
+     */
+    public void store(ChatMessage message, List<String> uids, Executor executor, Consumer<Stored> done) {
+        if (mailboxes == null) {
+            throw new IllegalStateException("this forwarder has no mailboxes");
+        }
+        Store store = new Store(message, List.copyOf(uids), Objects.requireNonNull(executor, "executor"), done);
+        if (!queue.offer(store)) {
+            complete(store, new Stored(message.getMsgId(), Map.of(), Map.of(),
+                    new RejectedExecutionException("forwarder queue full (" + capacity + " requests waiting)")));
+        }
+    }
+    // end::store[]
+
+    private static void complete(Store store, Stored stored) {
+        try {
+            store.executor().execute(() -> store.done().accept(stored));
+        } catch (RuntimeException e) {
+            log.debug("a store outcome not delivered: {}", e.toString());
         }
     }
 
@@ -162,6 +217,24 @@ public final class Forwarder implements AutoCloseable {
 
     // tag::forward[]
     private void forward(List<Request> batch) {
+        List<Store> stores = new ArrayList<>();
+        List<Request> others = new ArrayList<>();
+        for (Request r : batch) {
+            if (r instanceof Store store) {
+                stores.add(store);
+            } else {
+                others.add(r);
+            }
+        }
+        if (!stores.isEmpty()) {
+            storeAll(stores);
+        }
+        if (!others.isEmpty()) {
+            forwardRoutes(others);
+        }
+    }
+
+    private void forwardRoutes(List<Request> batch) {
         // Round trip 1: where is everybody? One MGET for every recipient of every message in the batch. A read: it
         // fails only when Redis cannot serve at all (down, timeout, -LOADING, -BUSY, -NOAUTH): then run() fails the
         // whole batch.
@@ -237,6 +310,95 @@ public final class Forwarder implements AutoCloseable {
     }
     // end::forward[]
 
+    // tag::store-all[]
+    /**
+     * Stage 7, a batch of stores in three round trips whatever its size: the msg_ids of retried client_msg_ids; where
+     * every recipient is (MGET); then every append (one script per recipient, atomic with its idempotency record) and
+     * one notification per target node, pipelined. A notification Redis refuses is not an error: the message is
+     * stored, and the target node's comparison pass finds it.
+     */
+    private void storeAll(List<Store> stores) {
+        // Round trip 1: a retry gets the msg_id its first attempt got.
+        List<ChatMessage> messages = new ArrayList<>(stores.size());
+        List<Response<Object>> claims = new ArrayList<>(stores.size());
+        boolean anyClaim = stores.stream().anyMatch(s -> !s.message().getClientMsgId().isEmpty());
+        if (anyClaim) {
+            try (AbstractPipeline pipeline = redis.pipelined()) {
+                for (Store store : stores) {
+                    ChatMessage m = store.message();
+                    claims.add(m.getClientMsgId().isEmpty() ? null
+                            : mailboxes.claimMsgId(pipeline, m.getFromUid(), m.getClientMsgId(), m.getMsgId()));
+                }
+                pipeline.sync();
+            }
+        }
+        for (int i = 0; i < stores.size(); i++) {
+            ChatMessage m = stores.get(i).message();
+            Object earlier = anyClaim && claims.get(i) != null ? claims.get(i).get() : null;
+            messages.add(earlier == null ? m : m.toBuilder().setMsgId(earlier instanceof byte[] b
+                    ? new String(b, StandardCharsets.UTF_8) : earlier.toString()).build());
+        }
+
+        // Round trip 2: where is everybody.
+        Set<String> uids = new LinkedHashSet<>();
+        stores.forEach(s -> uids.addAll(s.uids()));
+        Map<String, SessionRef> owners = sessions.lookup(uids);
+
+        // Round trip 3: the appends, then one notification per other node for all its users in the batch.
+        List<Map<String, Response<Object>>> appends = new ArrayList<>(stores.size());
+        Map<String, Set<String>> toNotify = new LinkedHashMap<>();
+        try (AbstractPipeline pipeline = redis.pipelined()) {
+            for (int i = 0; i < stores.size(); i++) {
+                Map<String, Response<Object>> replies = new LinkedHashMap<>();
+                for (String uid : stores.get(i).uids()) {
+                    replies.put(uid, mailboxes.append(pipeline, uid, messages.get(i)));
+                    SessionRef owner = owners.get(uid);
+                    if (owner != null && !owner.nodeId().equals(nodeId)) {
+                        toNotify.computeIfAbsent(owner.nodeId(), n -> new LinkedHashSet<>()).add(uid);
+                    }
+                }
+                appends.add(replies);
+            }
+            List<Pushed> notifications = new ArrayList<>();
+            toNotify.forEach((node, users) -> notifications.add(xadd(pipeline, node, InboxEntry.newBuilder()
+                    .setNotify(Notify.newBuilder().addAllUids(users)).build())));
+            pipeline.sync();
+            for (Pushed notification : notifications) {
+                try {
+                    notification.check();
+                } catch (JedisException e) {
+                    log.debug("notification for node {} not queued ({}); its comparison pass will find the"
+                            + " messages", notification.nodeId(), e.getMessage());
+                }
+            }
+        }
+
+        for (int i = 0; i < stores.size(); i++) {
+            Store store = stores.get(i);
+            Map<String, Long> seqs = new LinkedHashMap<>();
+            RuntimeException failure = null;
+            for (Map.Entry<String, Response<Object>> reply : appends.get(i).entrySet()) {
+                try {
+                    seqs.put(reply.getKey(), (Long) reply.getValue().get());
+                } catch (JedisException e) {
+                    failure = e;
+                }
+            }
+            Map<String, String> where = new LinkedHashMap<>();
+            for (String uid : store.uids()) {
+                SessionRef owner = owners.get(uid);
+                if (owner != null) {
+                    where.put(uid, owner.nodeId());
+                }
+            }
+            if (failure != null) {
+                warn("Redis refused a mailbox append for {}: {}", store.uids(), failure.getMessage());
+            }
+            complete(store, new Stored(messages.get(i).getMsgId(), seqs, where, failure));
+        }
+    }
+    // end::store-all[]
+
     /**
      * The outcomes of a batch, grouped by the executor their callbacks run on; {@link #run} hands each executor all
      * of its callbacks in one task.
@@ -300,6 +462,8 @@ public final class Forwarder implements AutoCloseable {
         for (Request request : batch) {
             if (request instanceof Route route) {
                 completions.add(route, new Outcome(Set.of(), Set.of(), e));
+            } else if (request instanceof Store store) {
+                complete(store, new Stored(store.message().getMsgId(), Map.of(), Map.of(), e));
             } else if (request instanceof Push push) {
                 log.warn("{} for node {} not queued: {}", describe(push.entry()), push.nodeId(), e.toString());
             }
@@ -321,7 +485,7 @@ public final class Forwarder implements AutoCloseable {
     private static String describe(InboxEntry entry) {
         return entry.hasKick()
                 ? "kick of " + entry.getKick().getUid() + " (its old session stays connected there)"
-                : "inbox entry";
+                : entry.hasNotify() ? "notification" : "inbox entry";
     }
 
     /** One XADD in the pipeline: the users it carries (none for a kick) and its reply, readable after sync(). */

@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -87,6 +88,7 @@ public final class InboxConsumer implements AutoCloseable {
     private volatile long passes;
     private final Function<String, Presence> presence;
     private volatile Runnable onRedisReset = () -> { };
+    private volatile Consumer<List<String>> onNotify = uids -> { };
     private volatile Runnable whenStopped = () -> { };
     private final String key;
     private final byte[] keyBytes;
@@ -363,6 +365,11 @@ public final class InboxConsumer implements AutoCloseable {
             if (entry.hasKick()) {
                 deliverLocally(toWrite, written); // the messages before a kick are written before it
                 kick(entry.getKick());
+                done.add(raw.getID());
+            } else if (entry.hasNotify()) {
+                // Stage 7: the messages are in the users' mailboxes; the pusher takes them from there. Done at once:
+                // a notification lost after this costs latency only (the pusher's comparison pass finds it).
+                onNotify.accept(entry.getNotify().getUidsList());
                 done.add(raw.getID());
             } else {
                 toWrite.add(new Written(raw.getID(), entry, new ArrayList<>(), new HashMap<>()));
@@ -682,6 +689,11 @@ public final class InboxConsumer implements AutoCloseable {
     /** Runs {@code action} when the stream turns out to be gone (Redis lost its data): sessions must be re-asserted. */
     public void onRedisReset(Runnable action) {
         this.onRedisReset = action;
+    }
+
+    /** Stage 7: runs {@code action} with the users of every notification read (on the consumer's thread). */
+    public void onNotify(Consumer<List<String>> action) {
+        this.onNotify = action;
     }
 
     /** Runs {@code action} on the consumer thread when it ends, for whatever reason. */

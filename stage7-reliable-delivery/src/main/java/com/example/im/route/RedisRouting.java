@@ -57,6 +57,8 @@ public final class RedisRouting implements AutoCloseable {
     private final SessionMap sessions;
     private final RedisClient redis;
     private final SessionStore store;
+    private final MailboxStore mailboxes;
+    private final Pusher pusher;
     private final Forwarder forwarder;
     private final InboxConsumer inbox;
     private final SessionLanes lanes = new SessionLanes(LANES, LANE_CAPACITY);
@@ -78,6 +80,21 @@ public final class RedisRouting implements AutoCloseable {
      */
     public RedisRouting(String redisUri, String nodeId, SessionMap sessions, long sessionTtlMillis,
                         long undeliverableMillis) {
+        this(redisUri, nodeId, sessions, sessionTtlMillis, undeliverableMillis, DeliverySettings.defaults());
+    }
+
+    /**
+     * Stage 7's reliable delivery: how long mailboxes keep messages, how many a connection may have unacknowledged,
+     * when an unacknowledged push is sent again, how often mailboxes are compared with what was pushed.
+     */
+    public record DeliverySettings(MailboxStore.Retention retention, int window, long resendMillis, long compareMillis) {
+        public static DeliverySettings defaults() {
+            return new DeliverySettings(new MailboxStore.Retention(10_000, 7L * 24 * 3_600_000), 256, 5_000, 5_000);
+        }
+    }
+
+    public RedisRouting(String redisUri, String nodeId, SessionMap sessions, long sessionTtlMillis,
+                        long undeliverableMillis, DeliverySettings delivery) {
         this.nodeId = nodeId;
         this.sessions = sessions;
         this.sessionTtlMillis = sessionTtlMillis;
@@ -101,8 +118,12 @@ public final class RedisRouting implements AutoCloseable {
             throw e;
         }
         this.store = new SessionStore(redis, sessionTtlMillis);
-        this.forwarder = new Forwarder(redis, store);
+        this.mailboxes = new MailboxStore(redis, delivery.retention());
+        this.pusher = new Pusher(mailboxes, sessions, delivery.window(), delivery.resendMillis(),
+                delivery.compareMillis());
+        this.forwarder = new Forwarder(redis, store, Forwarder.DEFAULT_CAPACITY, mailboxes, nodeId);
         this.inbox = new InboxConsumer(redis, nodeId, sessions, store, 256, undeliverableMillis, 1_000);
+        inbox.onNotify(pusher::poke);
         this.renewal = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "im-renewal"));
         this.takeovers = Executors.newCachedThreadPool(r -> daemon(r, "im-takeover"));
         this.renewEveryMillis = Math.max(1, sessionTtlMillis / 3);
@@ -170,6 +191,29 @@ public final class RedisRouting implements AutoCloseable {
         }
     }
     // end::login[]
+
+    // tag::store[]
+    /**
+     * Stage 7: stores {@code message} in every recipient's mailbox, then pushes it to the recipients connected here;
+     * the nodes of the others were notified. {@code done} runs on {@code executor}: the sender's acknowledgement.
+     */
+    public void store(ChatMessage message, List<String> uids, Executor executor, Consumer<Forwarder.Stored> done) {
+        forwarder.store(message, uids, executor, stored -> {
+            List<String> here = stored.owners().entrySet().stream().filter(e -> e.getValue().equals(nodeId))
+                    .map(Map.Entry::getKey).filter(stored.seqs()::containsKey).toList();
+            pusher.poke(here);
+            done.accept(stored);
+        });
+    }
+    // end::store[]
+
+    public Pusher pusher() {
+        return pusher;
+    }
+
+    public MailboxStore mailboxes() {
+        return mailboxes;
+    }
 
     /**
      * Sends {@code message} to {@code uids}, none of whom is on this node; {@code done} runs on {@code executor}. See
@@ -470,6 +514,7 @@ public final class RedisRouting implements AutoCloseable {
         consumers.add(inbox);
         consumers.forEach(InboxConsumer::stop); // all at once: each may be blocked in a read for a while
         forwarder.close(deadlineMillis);
+        pusher.close();
         try {
             lanes.finish(deadlineMillis);
             for (InboxConsumer consumer : consumers) {

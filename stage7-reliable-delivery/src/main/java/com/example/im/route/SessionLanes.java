@@ -22,9 +22,14 @@ public final class SessionLanes implements AutoCloseable {
 
     /** {@code count} lanes of one thread each, each holding at most {@code capacity} waiting operations. */
     public SessionLanes(int count, int capacity) {
+        this("im-sessions-", count, capacity);
+    }
+
+    /** The same, with threads named {@code prefix} + the lane's number. */
+    public SessionLanes(String prefix, int count, int capacity) {
         lanes = new ThreadPoolExecutor[count];
         for (int i = 0; i < count; i++) {
-            String name = "im-sessions-" + i;
+            String name = prefix + i;
             lanes[i] = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(capacity),
                     r -> {
                         Thread t = new Thread(r, name);

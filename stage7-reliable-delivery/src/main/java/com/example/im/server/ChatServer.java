@@ -98,7 +98,7 @@ public final class ChatServer implements AutoCloseable {
             if (config.redisUri() != null) {
                 // Before registering in ZooKeeper: by the time a client is sent here, cross-node routing works.
                 server.routing = new RedisRouting(config.redisUri(), nodeId, sessions, config.sessionTtlMillis(),
-                        config.undeliverableMillis());
+                        config.undeliverableMillis(), config.delivery());
                 log.info("sessions and inbox {} in Redis {}", RedisKeys.inbox(nodeId), config.redisUri());
             }
             serverChannel.config().setAutoRead(true);

@@ -34,6 +34,8 @@ import org.slf4j.LoggerFactory;
 public final class ChatServerHandler extends SimpleChannelInboundHandler<Envelope> {
 
     private static final Logger log = LoggerFactory.getLogger(ChatServerHandler.class);
+    /** Stage 7: a client's id for its message, unique among its own. */
+    static final java.util.regex.Pattern CLIENT_MSG_ID = java.util.regex.Pattern.compile("[A-Za-z0-9._:-]{1,64}");
 
     private final SessionMap sessions;
     private final ServerConfig config;
@@ -52,10 +54,11 @@ public final class ChatServerHandler extends SimpleChannelInboundHandler<Envelop
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, Envelope envelope) {
         switch (envelope.getBodyCase()) {
-            case LOGIN -> login(ctx, envelope.getLogin().getUid());
+            case LOGIN -> login(ctx, envelope.getLogin().getUid(), envelope.getLogin().getLastSeq());
             case CHAT -> chat(ctx, envelope.getChat());
+            case ACK -> ack(ctx, envelope.getAck().getSeq());
             case WHO -> ctx.writeAndFlush(Replies.who(sessions.uids()));
-            case PING -> ctx.writeAndFlush(Replies.pong(envelope.getPing().getSentAt()));
+            case PING -> ping(ctx, envelope.getPing().getSentAt(), envelope.getPing().getLastSeq());
             case BODY_NOT_SET -> ctx.writeAndFlush(Replies.error(ErrorCode.UNKNOWN_FRAME,
                     "the envelope has no body set (or one this server does not know)"));
             default -> ctx.writeAndFlush(Replies.error(ErrorCode.UNKNOWN_FRAME,
@@ -64,13 +67,17 @@ public final class ChatServerHandler extends SimpleChannelInboundHandler<Envelop
     }
 
     // tag::login[]
-    private void login(ChannelHandlerContext ctx, String newUid) {
+    private void login(ChannelHandlerContext ctx, String newUid, long lastSeq) {
         if (uid != null) {
             ctx.writeAndFlush(Replies.error(ErrorCode.ALREADY_LOGGED_IN, uid + " (open another connection to switch)"));
             return;
         }
         if (!CommandParser.UID.matcher(newUid).matches()) {
             ctx.writeAndFlush(Replies.error(ErrorCode.BAD_INPUT, "a uid is 1-32 of A-Z a-z 0-9 _ . -"));
+            return;
+        }
+        if (lastSeq < -1) {
+            ctx.writeAndFlush(Replies.error(ErrorCode.BAD_INPUT, "last_seq is -1 (nothing kept), 0 or a seq"));
             return;
         }
         if (sessions.isClosedForDelivery()) {
@@ -102,6 +109,8 @@ public final class ChatServerHandler extends SimpleChannelInboundHandler<Envelop
                     failure -> ctx.executor().execute(() -> {
                         if (failure == null) {
                             ctx.writeAndFlush(Replies.loggedIn(newUid));
+                            // Stage 7: what the user's mailbox holds after last_seq follows the login ack, in order.
+                            routing.pusher().start(newUid, ctx.channel(), lastSeq);
                         } else {
                             sessions.remove(newUid, ctx.channel());
                             uid = null;
@@ -117,29 +126,37 @@ public final class ChatServerHandler extends SimpleChannelInboundHandler<Envelop
     // tag::chat[]
     private void chat(ChannelHandlerContext ctx, ChatMessage message) {
         if (uid == null) {
-            ctx.writeAndFlush(Replies.error(ErrorCode.NOT_LOGGED_IN, "send a login frame first"));
+            ctx.writeAndFlush(Replies.error(message, ErrorCode.NOT_LOGGED_IN, "send a login frame first"));
             return;
         }
         boolean direct = !message.getToUid().isEmpty();
         boolean group = message.getToUidListCount() > 0;
         if (direct == group) {
-            ctx.writeAndFlush(Replies.error(ErrorCode.BAD_INPUT, direct
+            ctx.writeAndFlush(Replies.error(message, ErrorCode.BAD_INPUT, direct
                     ? "set to_uid (private) or to_uid_list (group), not both"
                     : "a chat message needs to_uid (private) or to_uid_list (group)"));
             return;
         }
         if (message.getContent().isEmpty()) {
-            ctx.writeAndFlush(Replies.error(ErrorCode.BAD_INPUT, "content is empty"));
+            ctx.writeAndFlush(Replies.error(message, ErrorCode.BAD_INPUT, "content is empty"));
+            return;
+        }
+        if (!message.getClientMsgId().isEmpty() && !CLIENT_MSG_ID.matcher(message.getClientMsgId()).matches()) {
+            ctx.writeAndFlush(Replies.error(message, ErrorCode.BAD_INPUT,
+                    "client_msg_id is 1-64 of A-Z a-z 0-9 . _ : -"));
             return;
         }
         // The server stamps id, sender and time: whatever the client put there is overwritten, so no client can
-        // speak for someone else or forge an id that collides with another message.
+        // speak for someone else or forge an id that collides with another message. A seq is the recipient's.
         ChatMessage stamped = message.toBuilder()
                 .setMsgId(ids.next())
                 .setFromUid(uid)
                 .setTimestamp(System.currentTimeMillis())
+                .clearSeq()
                 .build();
-        if (direct) {
+        if (routing != null) {
+            store(ctx, stamped, direct);
+        } else if (direct) {
             sendPrivate(ctx, stamped);
         } else {
             sendGroup(ctx, stamped);
@@ -147,19 +164,88 @@ public final class ChatServerHandler extends SimpleChannelInboundHandler<Envelop
     }
     // end::chat[]
 
+    // tag::store[]
+    /**
+     * Stage 7: the message goes into every recipient's mailbox first; the sender's acknowledgement comes only once
+     * every append succeeded. Then the recipients' nodes push it from there (docs/07-reliable-delivery.md). A
+     * recipient who is not connected anywhere gets it at the next login: no OFFLINE error any more; the
+     * acknowledgement lists them as offline (stored, not yet pushed).
+     */
+    private void store(ChannelHandlerContext ctx, ChatMessage message, boolean direct) {
+        List<String> recipients;
+        if (direct) {
+            if (!CommandParser.UID.matcher(message.getToUid()).matches()) {
+                ctx.writeAndFlush(Replies.error(message, ErrorCode.BAD_INPUT, "to_uid is not a valid uid"));
+                return;
+            }
+            recipients = List.of(message.getToUid());
+        } else {
+            if (message.getToUidListCount() > config.maxGroupSize()) {
+                ctx.writeAndFlush(Replies.error(message, ErrorCode.GROUP_TOO_LARGE, "to_uid_list has "
+                        + message.getToUidListCount() + " uids; the limit is " + config.maxGroupSize()));
+                return;
+            }
+            Set<String> members = new LinkedHashSet<>(message.getToUidListList());
+            for (String member : members) {
+                if (!CommandParser.UID.matcher(member).matches()) {
+                    ctx.writeAndFlush(Replies.error(message, ErrorCode.BAD_INPUT, "to_uid_list holds an invalid uid"));
+                    return;
+                }
+            }
+            members.remove(uid); // the sender does not receive their own message
+            recipients = List.copyOf(members);
+        }
+        String clientMsgId = message.getClientMsgId();
+        routing.store(message, recipients, ctx.executor(), stored -> {
+            if (stored.failure() != null) {
+                ctx.writeAndFlush(Replies.error(message, ErrorCode.UNAVAILABLE, "the message could not be stored"
+                        + (clientMsgId.isEmpty() ? "; send it again" : "; send it again with the same client_msg_id")));
+                return;
+            }
+            List<String> online = recipients.stream().filter(stored.owners()::containsKey).toList();
+            List<String> offline = recipients.stream().filter(r -> !stored.owners().containsKey(r)).toList();
+            ctx.writeAndFlush(Replies.sent(stored.msgId(), clientMsgId, online, offline));
+        });
+    }
+    // end::store[]
+
+    /** Stage 7: the client has shown everything up to {@code seq}; the pusher may send the next page. */
+    private void ack(ChannelHandlerContext ctx, long seq) {
+        if (uid == null) {
+            ctx.writeAndFlush(Replies.error(ErrorCode.NOT_LOGGED_IN, "send a login frame first"));
+            return;
+        }
+        if (seq < 0) {
+            ctx.writeAndFlush(Replies.error(ErrorCode.BAD_INPUT, "an ack's seq is 0 or more"));
+            return;
+        }
+        if (routing != null) {
+            routing.pusher().acknowledged(uid, ctx.channel(), seq);
+        }
+    }
+
+    /** The pong carries the newest seq this node knows for the user; a client that is behind gets pushed now. */
+    private void ping(ChannelHandlerContext ctx, long sentAt, long lastSeq) {
+        long latest = routing == null ? 0 : com.example.im.route.Pusher.latest(ctx.channel());
+        ctx.writeAndFlush(Replies.pong(sentAt, latest));
+        if (routing != null && uid != null && lastSeq < latest) {
+            routing.pusher().poke(List.of(uid));
+        }
+    }
+
     private void sendPrivate(ChannelHandlerContext ctx, ChatMessage message) {
         String to = message.getToUid();
         if (!CommandParser.UID.matcher(to).matches()) {
-            ctx.writeAndFlush(Replies.error(ErrorCode.BAD_INPUT, "to_uid is not a valid uid"));
+            ctx.writeAndFlush(Replies.error(message, ErrorCode.BAD_INPUT, "to_uid is not a valid uid"));
             return;
         }
         if (sessions.deliver(List.of(to), Replies.message(message)).isEmpty()) {
             // local SessionMap first: no Redis at all
-            ctx.writeAndFlush(Replies.sent(message.getMsgId(), List.of(to), List.of()));
+            ctx.writeAndFlush(Replies.sent(message.getMsgId(), message.getClientMsgId(), List.of(to), List.of()));
             return;
         }
         if (routing == null) {
-            ctx.writeAndFlush(Replies.error(ErrorCode.OFFLINE, to + " is not on this node"));
+            ctx.writeAndFlush(Replies.error(message, ErrorCode.OFFLINE, to + " is not on this node"));
             return;
         }
         // tag::route[]
@@ -167,12 +253,12 @@ public final class ChatServerHandler extends SimpleChannelInboundHandler<Envelop
         // whatever else is waiting. The answer comes back on this connection's event loop.
         routing.route(message, List.of(to), ctx.executor(), outcome -> {
             if (outcome.failure() != null) {
-                ctx.writeAndFlush(Replies.error(ErrorCode.UNAVAILABLE,
+                ctx.writeAndFlush(Replies.error(message, ErrorCode.UNAVAILABLE,
                         to + " is not on this node and the other nodes cannot be reached right now"));
             } else if (outcome.offline().contains(to)) {
-                ctx.writeAndFlush(Replies.error(ErrorCode.OFFLINE, to));
+                ctx.writeAndFlush(Replies.error(message, ErrorCode.OFFLINE, to));
             } else {
-                ctx.writeAndFlush(Replies.sent(message.getMsgId(), List.of(to), List.of()));
+                ctx.writeAndFlush(Replies.sent(message.getMsgId(), message.getClientMsgId(), List.of(to), List.of()));
             }
         });
         // end::route[]
@@ -182,14 +268,14 @@ public final class ChatServerHandler extends SimpleChannelInboundHandler<Envelop
     /** The article's 方式二: one frame from the sender, one copy per online member, offline members reported back. */
     private void sendGroup(ChannelHandlerContext ctx, ChatMessage message) {
         if (message.getToUidListCount() > config.maxGroupSize()) {
-            ctx.writeAndFlush(Replies.error(ErrorCode.GROUP_TOO_LARGE, "to_uid_list has "
+            ctx.writeAndFlush(Replies.error(message, ErrorCode.GROUP_TOO_LARGE, "to_uid_list has "
                     + message.getToUidListCount() + " uids; the limit is " + config.maxGroupSize()));
             return;
         }
         Set<String> members = new LinkedHashSet<>(message.getToUidListList()); // duplicates get one copy
         for (String member : members) {
             if (!CommandParser.UID.matcher(member).matches()) {
-                ctx.writeAndFlush(Replies.error(ErrorCode.BAD_INPUT, "to_uid_list holds an invalid uid"));
+                ctx.writeAndFlush(Replies.error(message, ErrorCode.BAD_INPUT, "to_uid_list holds an invalid uid"));
                 return;
             }
         }
@@ -199,20 +285,21 @@ public final class ChatServerHandler extends SimpleChannelInboundHandler<Envelop
         Set<String> sentHere = new HashSet<>(members);
         elsewhere.forEach(sentHere::remove);
         if (elsewhere.isEmpty() || routing == null) {
-            ctx.writeAndFlush(Replies.sent(message.getMsgId(), inOrder(members, sentHere), elsewhere));
+            ctx.writeAndFlush(Replies.sent(message.getMsgId(), message.getClientMsgId(), inOrder(members, sentHere),
+                    elsewhere));
             return;
         }
         // One entry per node that has members, not one per member (the article pushed once per member).
         routing.route(message, elsewhere, ctx.executor(), outcome -> {
             if (outcome.failure() != null) {
-                ctx.writeAndFlush(Replies.error(ErrorCode.UNAVAILABLE, "sent to the " + sentHere.size()
+                ctx.writeAndFlush(Replies.error(message, ErrorCode.UNAVAILABLE, "sent to the " + sentHere.size()
                         + " members on this node; the other nodes cannot be reached right now"));
                 return;
             }
             Set<String> sent = new HashSet<>(sentHere);
             sent.addAll(outcome.queued());
-            ctx.writeAndFlush(Replies.sent(message.getMsgId(), inOrder(members, sent), inOrder(members,
-                    outcome.offline())));
+            ctx.writeAndFlush(Replies.sent(message.getMsgId(), message.getClientMsgId(), inOrder(members, sent),
+                    inOrder(members, outcome.offline())));
         });
     }
 
@@ -255,6 +342,15 @@ public final class ChatServerHandler extends SimpleChannelInboundHandler<Envelop
             }
         }
         ctx.fireChannelInactive();
+    }
+
+    /** Stage 7: the client has read what was waiting; the pusher stopped at the high-water mark and goes on. */
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (routing != null && uid != null && ctx.channel().isWritable()) {
+            routing.pusher().poke(List.of(uid));
+        }
+        ctx.fireChannelWritabilityChanged();
     }
 
     // tag::errors[]

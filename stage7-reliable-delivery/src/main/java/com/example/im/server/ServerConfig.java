@@ -1,6 +1,8 @@
 package com.example.im.server;
 
 import com.example.im.config.Flags;
+import com.example.im.route.MailboxStore;
+import com.example.im.route.RedisRouting;
 import java.util.Set;
 
 /**
@@ -38,13 +40,15 @@ import java.util.Set;
  * @param undeliverableMillis how long a message in this node's inbox waits for a recipient who is not connected here
  *                       or anywhere (a reconnect in progress) before it is given up
  * @param shutdownTimeoutMillis the bound on the whole graceful shutdown (docs/06-graceful-shutdown.md)
+ * @param delivery       stage 7: how long mailboxes keep messages, and when an unacknowledged push is sent again
+ *                       (docs/07-reliable-delivery.md)
  */
 public record ServerConfig(String host, int port, int maxFrameLength, int maxGroupSize, long readerIdleMillis,
                            long loginTimeoutMillis, long maxPendingBytes, long unwritableTimeoutMillis,
                            String zkConnect, String nodeId, String advertiseHost, int advertisePort,
                            int zkSessionTimeoutMillis,
                            long loadRefreshMillis, String redisUri, long sessionTtlMillis, long undeliverableMillis,
-                           long shutdownTimeoutMillis) {
+                           long shutdownTimeoutMillis, RedisRouting.DeliverySettings delivery) {
 
     public static final int DEFAULT_PORT = 7001;
     public static final int DEFAULT_MAX_FRAME = 64 * 1024;
@@ -69,6 +73,7 @@ public record ServerConfig(String host, int port, int maxFrameLength, int maxGro
                               [--load-refresh-ms 5000]
                               [--redis redis://127.0.0.1:6379 | --redis none] [--session-ttl-ms 30000]
                               [--undeliverable-ms 30000] [--shutdown-timeout-ms 10000]
+                              [--retention-count 10000] [--retention-ms 604800000] [--resend-ms 5000]
               (each flag also reads a system property: -Dim.host, -Dim.port, -Dim.max-frame, ... -Dim.zk, ...)""";
 
     public ServerConfig {
@@ -125,21 +130,21 @@ public record ServerConfig(String host, int port, int maxFrameLength, int maxGro
     public ServerConfig withReaderIdleMillis(long millis) {
         return new ServerConfig(host, port, maxFrameLength, maxGroupSize, millis, loginTimeoutMillis, maxPendingBytes,
                 unwritableTimeoutMillis, zkConnect, nodeId, advertiseHost, advertisePort, zkSessionTimeoutMillis,
-                loadRefreshMillis, redisUri, sessionTtlMillis, undeliverableMillis, shutdownTimeoutMillis);
+                loadRefreshMillis, redisUri, sessionTtlMillis, undeliverableMillis, shutdownTimeoutMillis, delivery);
     }
 
     /** The same settings with another login deadline (tests shorten it). */
     public ServerConfig withLoginTimeoutMillis(long millis) {
         return new ServerConfig(host, port, maxFrameLength, maxGroupSize, readerIdleMillis, millis, maxPendingBytes,
                 unwritableTimeoutMillis, zkConnect, nodeId, advertiseHost, advertisePort, zkSessionTimeoutMillis,
-                loadRefreshMillis, redisUri, sessionTtlMillis, undeliverableMillis, shutdownTimeoutMillis);
+                loadRefreshMillis, redisUri, sessionTtlMillis, undeliverableMillis, shutdownTimeoutMillis, delivery);
     }
 
     /** The same settings with other slow-reader bounds (tests shrink the cap or the time). */
     public ServerConfig withSlowReaderBounds(long pendingBytes, long unwritableMillis) {
         return new ServerConfig(host, port, maxFrameLength, maxGroupSize, readerIdleMillis, loginTimeoutMillis,
                 pendingBytes, unwritableMillis, zkConnect, nodeId, advertiseHost, advertisePort, zkSessionTimeoutMillis,
-                loadRefreshMillis, redisUri, sessionTtlMillis, undeliverableMillis, shutdownTimeoutMillis);
+                loadRefreshMillis, redisUri, sessionTtlMillis, undeliverableMillis, shutdownTimeoutMillis, delivery);
     }
 
     /** The same settings on another port (a test restarts a server where it was). */
@@ -147,7 +152,7 @@ public record ServerConfig(String host, int port, int maxFrameLength, int maxGro
         return new ServerConfig(host, newPort, maxFrameLength, maxGroupSize, readerIdleMillis, loginTimeoutMillis,
                 maxPendingBytes, unwritableTimeoutMillis, zkConnect, nodeId, advertiseHost, advertisePort,
                 zkSessionTimeoutMillis,
-                loadRefreshMillis, redisUri, sessionTtlMillis, undeliverableMillis, shutdownTimeoutMillis);
+                loadRefreshMillis, redisUri, sessionTtlMillis, undeliverableMillis, shutdownTimeoutMillis, delivery);
     }
 
     /** The same settings, registered in ZooKeeper at {@code connectString}, refreshing the load every given ms. */
@@ -155,21 +160,21 @@ public record ServerConfig(String host, int port, int maxFrameLength, int maxGro
         return new ServerConfig(host, port, maxFrameLength, maxGroupSize, readerIdleMillis, loginTimeoutMillis,
                 maxPendingBytes, unwritableTimeoutMillis, connectString, nodeId, advertiseHost, advertisePort,
                 zkSessionTimeoutMillis,
-                refreshMillis, redisUri, sessionTtlMillis, undeliverableMillis, shutdownTimeoutMillis);
+                refreshMillis, redisUri, sessionTtlMillis, undeliverableMillis, shutdownTimeoutMillis, delivery);
     }
 
     /** The same settings with Redis at {@code uri}, sessions living {@code ttlMillis} past their last renewal. */
     public ServerConfig withRedis(String uri, long ttlMillis, long undeliverable) {
         return new ServerConfig(host, port, maxFrameLength, maxGroupSize, readerIdleMillis, loginTimeoutMillis,
                 maxPendingBytes, unwritableTimeoutMillis, zkConnect, nodeId, advertiseHost, advertisePort,
-                zkSessionTimeoutMillis, loadRefreshMillis, uri, ttlMillis, undeliverable, shutdownTimeoutMillis);
+                zkSessionTimeoutMillis, loadRefreshMillis, uri, ttlMillis, undeliverable, shutdownTimeoutMillis, delivery);
     }
 
     /** The same settings with ZooKeeper sessions of {@code ms} (tests shorten how long a dead node stays listed). */
     public ServerConfig withZkSessionTimeout(int ms) {
         return new ServerConfig(host, port, maxFrameLength, maxGroupSize, readerIdleMillis, loginTimeoutMillis,
                 maxPendingBytes, unwritableTimeoutMillis, zkConnect, nodeId, advertiseHost, advertisePort, ms,
-                loadRefreshMillis, redisUri, sessionTtlMillis, undeliverableMillis, shutdownTimeoutMillis);
+                loadRefreshMillis, redisUri, sessionTtlMillis, undeliverableMillis, shutdownTimeoutMillis, delivery);
     }
 
     /** The same settings under a fixed node id (a restarted node that must find its own inbox again). */
@@ -177,7 +182,15 @@ public record ServerConfig(String host, int port, int maxFrameLength, int maxGro
         return new ServerConfig(host, port, maxFrameLength, maxGroupSize, readerIdleMillis, loginTimeoutMillis,
                 maxPendingBytes, unwritableTimeoutMillis, zkConnect, id, advertiseHost, advertisePort,
                 zkSessionTimeoutMillis,
-                loadRefreshMillis, redisUri, sessionTtlMillis, undeliverableMillis, shutdownTimeoutMillis);
+                loadRefreshMillis, redisUri, sessionTtlMillis, undeliverableMillis, shutdownTimeoutMillis, delivery);
+    }
+
+    /** The same settings with other reliable-delivery bounds (tests shorten retention and the resend time). */
+    public ServerConfig withDelivery(RedisRouting.DeliverySettings settings) {
+        return new ServerConfig(host, port, maxFrameLength, maxGroupSize, readerIdleMillis, loginTimeoutMillis,
+                maxPendingBytes, unwritableTimeoutMillis, zkConnect, nodeId, advertiseHost, advertisePort,
+                zkSessionTimeoutMillis, loadRefreshMillis, redisUri, sessionTtlMillis, undeliverableMillis,
+                shutdownTimeoutMillis, settings);
     }
 
     /** Loopback, a free port, default limits, no ZooKeeper, no Redis: what single-node tests use. */
@@ -185,7 +198,8 @@ public record ServerConfig(String host, int port, int maxFrameLength, int maxGro
         return new ServerConfig("127.0.0.1", 0, DEFAULT_MAX_FRAME, DEFAULT_MAX_GROUP, DEFAULT_READER_IDLE_MILLIS,
                 DEFAULT_LOGIN_TIMEOUT_MILLIS, DEFAULT_MAX_PENDING_BYTES, DEFAULT_UNWRITABLE_TIMEOUT_MILLIS, null, null,
                 null, 0, DEFAULT_ZK_SESSION_TIMEOUT_MILLIS, DEFAULT_LOAD_REFRESH_MILLIS, null,
-                DEFAULT_SESSION_TTL_MILLIS, DEFAULT_UNDELIVERABLE_MILLIS, DEFAULT_SHUTDOWN_TIMEOUT_MILLIS);
+                DEFAULT_SESSION_TTL_MILLIS, DEFAULT_UNDELIVERABLE_MILLIS, DEFAULT_SHUTDOWN_TIMEOUT_MILLIS,
+                RedisRouting.DeliverySettings.defaults());
     }
 
     public static ServerConfig fromFlags(Flags flags) {
@@ -209,13 +223,21 @@ public record ServerConfig(String host, int port, int maxFrameLength, int maxGro
                 redis.equals("none") ? null : redis,
                 flags.getLong("session-ttl-ms", DEFAULT_SESSION_TTL_MILLIS),
                 flags.getLong("undeliverable-ms", DEFAULT_UNDELIVERABLE_MILLIS),
-                flags.getLong("shutdown-timeout-ms", DEFAULT_SHUTDOWN_TIMEOUT_MILLIS));
+                flags.getLong("shutdown-timeout-ms", DEFAULT_SHUTDOWN_TIMEOUT_MILLIS),
+                new RedisRouting.DeliverySettings(new MailboxStore.Retention(
+                        flags.getLong("retention-count", RedisRouting.DeliverySettings.defaults().retention()
+                                .maxEntries()),
+                        flags.getLong("retention-ms", RedisRouting.DeliverySettings.defaults().retention()
+                                .maxAgeMillis())),
+                        RedisRouting.DeliverySettings.defaults().window(),
+                        flags.getLong("resend-ms", RedisRouting.DeliverySettings.defaults().resendMillis()),
+                        RedisRouting.DeliverySettings.defaults().compareMillis()));
     }
 
     static Set<String> flagNames() {
         return Set.of("host", "port", "max-frame", "max-group", "reader-idle-ms", "login-timeout-ms",
                 "max-pending-bytes", "unwritable-timeout-ms", "zk", "node-id", "advertise-host", "advertise-port",
                 "zk-session-timeout-ms", "load-refresh-ms", "redis", "session-ttl-ms", "undeliverable-ms",
-                "shutdown-timeout-ms");
+                "shutdown-timeout-ms", "retention-count", "retention-ms", "resend-ms");
     }
 }

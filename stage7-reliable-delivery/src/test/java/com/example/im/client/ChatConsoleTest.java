@@ -29,9 +29,9 @@ class ChatConsoleTest {
     void framesArePrintedAsStageOneStyleLines() {
         assertThat(ChatConsole.describe(Replies.loggedIn("alice"))).isEqualTo("OK login alice");
         assertThat(ChatConsole.describe(Replies.sent("m-1", List.of("bob"), List.of("dave"))))
-                .isEqualTo("OK sent m-1 to bob (offline: dave)");
+                .isEqualTo("OK sent m-1 to bob (offline, stored for their next login: dave)");
         assertThat(ChatConsole.describe(Replies.sent("m-2", List.of(), List.of("bob", "carol"))))
-                .isEqualTo("OK sent m-2 to nobody (offline: bob,carol)");
+                .isEqualTo("OK sent m-2 to nobody (offline, stored for their next login: bob,carol)");
         assertThat(ChatConsole.describe(Replies.error(ErrorCode.NOT_LOGGED_IN, "send a login frame first")))
                 .isEqualTo("ERR not-logged-in send a login frame first");
         assertThat(ChatConsole.describe(Replies.message(ChatMessage.newBuilder().setFromUid("alice")

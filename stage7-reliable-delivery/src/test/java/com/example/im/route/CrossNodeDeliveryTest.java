@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import com.example.im.protocol.ChatMessage;
 import com.example.im.protocol.Envelope;
-import com.example.im.protocol.ErrorCode;
 import com.example.im.protocol.InboxEntry;
 import com.example.im.server.ChatServer;
 import com.example.im.testkit.RedisExtension;
@@ -78,16 +77,32 @@ class CrossNodeDeliveryTest {
         assertThat(ack.getSendAck().getOfflineUidsList()).containsExactly("dave", "erin");
     }
 
+    /**
+     * Stage 6 answered OFFLINE; stage 7 stores the message in the recipient's mailbox, lists them as offline in the
+     * SendAck (stored, not pushed yet) and pushes it at their first login, on whichever node.
+     */
     @Test
-    void aRecipientWithNoSessionAnywhereGetsTheOfflineError() throws Exception {
+    void aRecipientWithNoSessionAnywhereIsListedOfflineAndGetsTheMessageAtTheirLogin() throws Exception {
         Nodes.User alice = nodes.login(a, "alice");
         alice.send("nobody", "hello?");
         await().until(() -> alice.replies().size() == 1);
-        assertThat(alice.replies().get(0).getError().getCode()).isEqualTo(ErrorCode.OFFLINE);
+        assertThat(alice.replies().get(0).hasSendAck()).as("%s", alice.replies().get(0)).isTrue();
+        assertThat(alice.replies().get(0).getSendAck().getOfflineUidsList()).containsExactly("nobody");
+        assertThat(alice.replies().get(0).getSendAck().getSentUidsList()).isEmpty();
+
+        Nodes.User nobody = nodes.login(c, "nobody");
+        await().until(() -> nobody.received("hello?"));
+        Envelope delivered = nobody.seen().frames.stream().filter(Envelope::hasChat).findFirst().orElseThrow();
+        assertThat(delivered.getChat().getFromUid()).isEqualTo("alice");
+        assertThat(delivered.getChat().getSeq()).as("the first message of nobody's mailbox").isEqualTo(1);
     }
 
+    /**
+     * Stage 6 put one Delivery per target node in its inbox; stage 7 appends the message to every member's mailbox
+     * and puts one Notify per target node, naming its members, in its inbox.
+     */
     @Test
-    void aGroupIsPushedOncePerTargetNodeNotOncePerMember() throws Exception {
+    void aGroupIsNotifiedOncePerTargetNodeNotOncePerMember() throws Exception {
         // Three users whose sessions name a node that made its inbox and is not consuming it ("ghost"), so the
         // inbox can be inspected.
         RedisClient inspect = nodes.redis();
@@ -100,15 +115,21 @@ class CrossNodeDeliveryTest {
 
         alice.client().sendGroup(List.of("g1", "g2", "g3"), "one entry please");
         await().until(() -> alice.replies().size() == 1);
+        assertThat(alice.replies().get(0).getSendAck().getSentUidsList()).containsExactly("g1", "g2", "g3");
 
         assertThat(inspect.xlen(RedisKeys.inbox("ghost"))).as("entries in the ghost node's inbox").isEqualTo(1);
         List<Map.Entry<byte[], List<StreamEntryBinary>>> read = inspect.xreadBinary(
                 XReadParams.xReadParams().count(10),
                 Map.of(RedisKeys.inbox("ghost").getBytes(StandardCharsets.UTF_8), new StreamEntryID(0, 0)));
         InboxEntry entry = InboxEntry.parseFrom(read.get(0).getValue().get(0).getFields().get(RedisKeys.FIELD));
-        assertThat(entry.getDelivery().getToUidsList()).containsExactly("g1", "g2", "g3");
-        ChatMessage message = entry.getDelivery().getMessage();
-        assertThat(message.getFromUid()).isEqualTo("alice");
-        assertThat(message.getMsgId()).isNotEmpty();
+        assertThat(entry.getNotify().getUidsList()).containsExactly("g1", "g2", "g3");
+        for (String uid : List.of("g1", "g2", "g3")) {
+            List<ChatMessage> mailbox = a.routing().mailboxes().read(uid, 0, 10).messages();
+            assertThat(mailbox).as("the mailbox of " + uid).singleElement().satisfies(message -> {
+                assertThat(message.getFromUid()).isEqualTo("alice");
+                assertThat(message.getContent()).isEqualTo("one entry please");
+                assertThat(message.getSeq()).isEqualTo(1);
+            });
+        }
     }
 }

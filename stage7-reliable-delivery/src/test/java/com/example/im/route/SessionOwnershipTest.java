@@ -3,11 +3,13 @@ package com.example.im.route;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.example.im.protocol.Envelope;
 import com.example.im.protocol.ErrorCode;
 import com.example.im.server.ChatServer;
 import com.example.im.server.SessionMap;
 import com.example.im.testkit.RedisExtension;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -74,8 +76,12 @@ class SessionOwnershipTest {
     }
     // end::race[]
 
+    /**
+     * Stage 6 answered a message to such a user with OFFLINE; in stage 7 it is stored in their mailbox, the SendAck
+     * lists them as offline (stored, not pushed), and they get it at their next login, on any node.
+     */
     @Test
-    void theUsersOfANodeKilledWithoutCleanupExpireByTtlAndThenGetOffline() throws Exception {
+    void theUsersOfANodeKilledWithoutCleanupExpireByTtlAndTheirMessagesWaitForTheNextLogin() throws Exception {
         ChatServer a = nodes.start();
         ChatServer b = nodes.start();
         RedisClient inspect = nodes.redis();
@@ -88,8 +94,13 @@ class SessionOwnershipTest {
         assertThat(inspect.get(RedisKeys.session("alice"))).as("still there right after the crash").isNotNull();
         await().atMost(Duration.ofSeconds(10)).until(() -> inspect.get(RedisKeys.session("alice")) == null);
         bob.send("alice", "are you there?");
-        await().until(() -> bob.replies().stream().anyMatch(r -> r.hasError()
-                && r.getError().getCode() == ErrorCode.OFFLINE));
+        await().until(() -> bob.replies().stream().anyMatch(r -> r.hasSendAck()
+                && r.getSendAck().getOfflineUidsList().equals(List.of("alice"))));
+        assertThat(bob.replies()).noneMatch(Envelope::hasError);
+
+        Nodes.User alice = nodes.login(b, "alice");
+        await().until(() -> alice.received("are you there?"));
+        assertThat(alice.copiesOf("are you there?")).isEqualTo(1);
     }
 
     @Test

@@ -36,6 +36,11 @@ class ChatScenariosTest extends GroupChatScenarios {
     }
 
     @Override
+    protected boolean storesMessagesForOfflineUsers() {
+        return true; // stage 7: mailboxes
+    }
+
+    @Override
     protected ChatDriver driver() {
         return new ProtobufChatDriver(List.of(nodeA.localAddress(), nodeB.localAddress()),
                 ServerConfig.DEFAULT_MAX_FRAME);

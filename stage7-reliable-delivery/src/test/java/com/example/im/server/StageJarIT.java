@@ -10,7 +10,6 @@ import com.example.im.client.ClientConfig;
 import com.example.im.client.Recorder;
 import com.example.im.protocol.ChatMessage;
 import com.example.im.protocol.Envelope;
-import com.example.im.protocol.ErrorCode;
 import com.example.im.registry.NodeDirectory;
 import com.example.im.registry.NodeInfo;
 import com.example.im.registry.Registry;
@@ -90,6 +89,11 @@ class StageJarIT {
     class Scenarios extends GroupChatScenarios {
 
         @Override
+        protected boolean storesMessagesForOfflineUsers() {
+            return true; // stage 7: mailboxes
+        }
+
+        @Override
         protected ChatDriver driver() {
             return new ProtobufChatDriver(List.of(nodeA.address(), nodeB.address()), ServerConfig.DEFAULT_MAX_FRAME);
         }
@@ -103,7 +107,10 @@ class StageJarIT {
             return nodeA.address();
         }
 
-        /** From outside, a session is gone once a message to its uid is refused as offline. */
+        /**
+         * From outside, a session is gone once a message to its uid is acknowledged as offline (stage 7: stored for
+         * the next login; stage 6 refused it with OFFLINE).
+         */
         @Override
         protected void assertSessionGone(String uid) {
             try (RawSocketClient prober = RawSocketClient.connect(nodeA.address())) {
@@ -113,7 +120,7 @@ class StageJarIT {
                     WireFrames.write(prober, Envelope.newBuilder()
                             .setChat(ChatMessage.newBuilder().setToUid(uid).setContent("still there?")).build());
                     Envelope reply = WireFrames.read(prober);
-                    return reply.hasError() && reply.getError().getCode() == ErrorCode.OFFLINE;
+                    return reply.hasSendAck() && reply.getSendAck().getOfflineUidsList().contains(uid);
                 });
             }
         }

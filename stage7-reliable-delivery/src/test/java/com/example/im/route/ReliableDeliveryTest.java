@@ -1,0 +1,243 @@
+package com.example.im.route;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.example.im.protocol.Ack;
+import com.example.im.protocol.ChatMessage;
+import com.example.im.protocol.Envelope;
+import com.example.im.protocol.Login;
+import com.example.im.server.ChatServer;
+import com.example.im.server.WireFrames;
+import com.example.im.testkit.RawSocketClient;
+import com.example.im.testkit.RedisExtension;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import redis.clients.jedis.RedisClient;
+
+/**
+ * Stage 7's guarantee, one row of the chapter's table per test (docs/07-reliable-delivery.md, "The guarantees to
+ * prove (one test each)"): real Redis, nodes in this JVM, clients on raw sockets so that each loss (a push, an ack, a SendAck, a
+ * notification) can be made on purpose.
+ */
+class ReliableDeliveryTest {
+
+    @RegisterExtension
+    static final RedisExtension redis = new RedisExtension();
+
+    private Nodes nodes;
+    private RedisClient inspect;
+
+    /** Short resend and comparison times, so that the tests of lost frames run in about a second. */
+    private static final RedisRouting.DeliverySettings FAST = new RedisRouting.DeliverySettings(
+            new MailboxStore.Retention(10_000, 3_600_000), 256, 300, 300);
+
+    @BeforeEach
+    void setUp() {
+        nodes = new Nodes(redis.uri(), 30_000);
+        inspect = nodes.redis();
+        inspect.flushAll();
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        nodes.close();
+    }
+
+    private ChatServer node() throws InterruptedException {
+        return nodes.start(nodes.config().withDelivery(FAST));
+    }
+
+    /** A raw client: it acknowledges only when the test says so. */
+    private static RawSocketClient rawLogin(ChatServer node, String uid, long lastSeq) {
+        RawSocketClient raw = RawSocketClient.connect(node.localAddress());
+        WireFrames.write(raw, Envelope.newBuilder().setLogin(Login.newBuilder().setUid(uid).setLastSeq(lastSeq))
+                .build());
+        assertThat(WireFrames.read(raw).hasLoginAck()).isTrue();
+        return raw;
+    }
+
+    private static Envelope chat(String to, String content, String clientMsgId) {
+        return Envelope.newBuilder().setChat(ChatMessage.newBuilder().setToUid(to).setContent(content)
+                .setClientMsgId(clientMsgId)).build();
+    }
+
+    private static Envelope ack(long seq) {
+        return Envelope.newBuilder().setAck(Ack.newBuilder().setSeq(seq)).build();
+    }
+
+    /** The next frame that is a chat message (skips acks and pongs). */
+    private static ChatMessage nextMessage(RawSocketClient raw) {
+        while (true) {
+            Envelope frame = WireFrames.read(raw);
+            if (frame.hasChat()) {
+                return frame.getChat();
+            }
+        }
+    }
+
+    @Test
+    void aRetryOfTheSameClientMsgIdIsStoredOnceAndAcknowledgedWithTheSameMsgId() throws Exception {
+        ChatServer a = node();
+        ChatServer b = node();
+        try (RawSocketClient alice = rawLogin(a, "alice", 0); RawSocketClient bob = rawLogin(b, "bob", 0)) {
+            WireFrames.write(alice, chat("bob", "once", "c-1"));
+            Envelope first = WireFrames.read(alice);
+            WireFrames.write(alice, chat("bob", "once", "c-1")); // the SendAck was "lost": the client retries
+            Envelope second = WireFrames.read(alice);
+
+            assertThat(first.getSendAck().getClientMsgId()).isEqualTo("c-1");
+            assertThat(second.getSendAck().getMsgId()).isEqualTo(first.getSendAck().getMsgId());
+            assertThat(inspect.xlen(MailboxStore.mailboxKey("bob"))).isEqualTo(1);
+            ChatMessage got = nextMessage(bob);
+            assertThat(got.getContent()).isEqualTo("once");
+            assertThat(got.getSeq()).isEqualTo(1);
+            assertThat(got.getMsgId()).isEqualTo(first.getSendAck().getMsgId());
+        }
+    }
+
+    @Test
+    void theSameClientMsgIdFromTheSendersNewConnectionOnAnotherNodeIsStoredOnce() throws Exception {
+        ChatServer a = node();
+        ChatServer b = node();
+        try (RawSocketClient first = rawLogin(a, "alice", 0)) {
+            WireFrames.write(first, chat("bob", "from my old connection", "c-7"));
+            String msgId = WireFrames.read(first).getSendAck().getMsgId();
+            // alice's client reconnects to B (the newest login wins) and, unsure, sends c-7 again.
+            try (RawSocketClient second = rawLogin(b, "alice", 0)) {
+                WireFrames.write(second, chat("bob", "from my old connection", "c-7"));
+                Envelope ack = WireFrames.read(second);
+                while (!ack.hasSendAck()) {
+                    ack = WireFrames.read(second);
+                }
+                assertThat(ack.getSendAck().getMsgId()).isEqualTo(msgId);
+            }
+        }
+        assertThat(inspect.xlen(MailboxStore.mailboxKey("bob"))).isEqualTo(1);
+    }
+
+    @Test
+    void messagesToAUserWhoIsNotLoggedInArriveAtTheNextLoginInOrderOnce() throws Exception {
+        ChatServer a = node();
+        ChatServer b = node();
+        try (RawSocketClient alice = rawLogin(a, "alice", 0)) {
+            for (int i = 1; i <= 3; i++) {
+                WireFrames.write(alice, chat("bob", "while you were away " + i, "c-" + i));
+                Envelope reply = WireFrames.read(alice);
+                assertThat(reply.getSendAck().getOfflineUidsList()).as("%s", reply).containsExactly("bob");
+            }
+        }
+        try (RawSocketClient bob = rawLogin(b, "bob", 0)) {
+            List<String> got = new ArrayList<>();
+            for (int i = 1; i <= 3; i++) {
+                ChatMessage m = nextMessage(bob);
+                assertThat(m.getSeq()).isEqualTo(i);
+                got.add(m.getContent());
+            }
+            assertThat(got).containsExactly("while you were away 1", "while you were away 2",
+                    "while you were away 3");
+        }
+    }
+
+    @Test
+    void aPushTheClientNeverAcknowledgesIsPushedAgainWithTheSameSeq() throws Exception {
+        ChatServer a = node();
+        ChatServer b = node();
+        try (RawSocketClient alice = rawLogin(a, "alice", 0); RawSocketClient bob = rawLogin(b, "bob", 0)) {
+            WireFrames.write(alice, chat("bob", "did you get it?", "c-1"));
+            ChatMessage first = nextMessage(bob);
+            // bob's ack is "lost": he sends none. After the resend time (300 ms here) the node pushes it again.
+            ChatMessage again = nextMessage(bob);
+            assertThat(again.getSeq()).isEqualTo(first.getSeq());
+            assertThat(again.getMsgId()).isEqualTo(first.getMsgId());
+
+            WireFrames.write(bob, ack(again.getSeq()));
+            await().until(() -> inspect.get(MailboxStore.ackKey("bob")) != null);
+            assertThat(inspect.get(MailboxStore.ackKey("bob"))).isEqualTo("1");
+        }
+    }
+
+    @Test
+    void aMessageStoredWithoutANotificationIsPushedByTheNextComparison() throws Exception {
+        ChatServer b = node();
+        try (RawSocketClient bob = rawLogin(b, "bob", 0)) {
+            // As if the sender's node died between the append and the notification: no inbox entry at all.
+            b.routing().mailboxes().append("bob", ChatMessage.newBuilder().setMsgId("m-lost-notify")
+                    .setFromUid("alice").setToUid("bob").setContent("found by comparison").build());
+            ChatMessage m = nextMessage(bob);
+            assertThat(m.getContent()).isEqualTo("found by comparison");
+            assertThat(m.getSeq()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aClientAwayLongerThanRetentionIsToldWhichMessagesItMissed() throws Exception {
+        RedisRouting.DeliverySettings small = new RedisRouting.DeliverySettings(
+                new MailboxStore.Retention(2, 3_600_000), 256, 300, 300);
+        ChatServer a = nodes.start(nodes.config().withDelivery(small));
+        try (RawSocketClient alice = rawLogin(a, "alice", 0)) {
+            for (int i = 1; i <= 4; i++) {
+                WireFrames.write(alice, chat("bob", "n" + i, "c-" + i));
+                assertThat(WireFrames.read(alice).hasSendAck()).isTrue();
+            }
+        }
+        try (RawSocketClient bob = rawLogin(a, "bob", 0)) {
+            Envelope gap = WireFrames.read(bob);
+            assertThat(gap.hasGap()).as("%s", gap).isTrue();
+            assertThat(gap.getGap().getFromSeq()).isEqualTo(1);
+            assertThat(gap.getGap().getToSeq()).isEqualTo(2);
+            assertThat(nextMessage(bob).getSeq()).isEqualTo(3);
+            assertThat(nextMessage(bob).getSeq()).isEqualTo(4);
+        }
+    }
+
+    @Test
+    void aLoginWithoutLocalStateResumesAfterTheAcknowledgedCursor() throws Exception {
+        ChatServer a = node();
+        try (RawSocketClient alice = rawLogin(a, "alice", 0)) {
+            for (int i = 1; i <= 3; i++) {
+                WireFrames.write(alice, chat("bob", "n" + i, "c-" + i));
+                assertThat(WireFrames.read(alice).hasSendAck()).isTrue();
+            }
+        }
+        try (RawSocketClient bob = rawLogin(a, "bob", 0)) {
+            assertThat(nextMessage(bob).getSeq()).isEqualTo(1);
+            WireFrames.write(bob, ack(1));
+            await().until(() -> "1".equals(inspect.get(MailboxStore.ackKey("bob"))));
+        }
+        // A new process of bob's (the console restarted) kept nothing: -1. It gets 2 and 3, not 1 again.
+        try (RawSocketClient bob = rawLogin(a, "bob", -1)) {
+            assertThat(nextMessage(bob).getSeq()).isEqualTo(2);
+            assertThat(nextMessage(bob).getSeq()).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void theChatClientShowsEveryMessageOnceInOrderThroughResendsAndAReconnect() throws Exception {
+        ChatServer a = node();
+        ChatServer b = node();
+        Nodes.User alice = nodes.login(a, "alice");
+        Nodes.User bob = nodes.login(b, "bob");
+        for (int i = 0; i < 50; i++) {
+            alice.send("bob", "m" + i);
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> bob.seen().count(Envelope.BodyCase.CHAT) >= 50);
+        // Past the resend time (300 ms): had an ack not reached the node, its pushes would come again; either way
+        // the client shows each message once, in order: still 50 a while later.
+        await().during(Duration.ofMillis(700)).atMost(Duration.ofSeconds(3))
+                .until(() -> bob.seen().count(Envelope.BodyCase.CHAT) == 50);
+        List<String> shown = bob.seen().frames.stream().filter(Envelope::hasChat)
+                .map(f -> f.getChat().getContent()).toList();
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            expected.add("m" + i);
+        }
+        assertThat(shown).containsExactlyElementsOf(expected);
+        assertThat(alice.client().unacknowledged()).isZero();
+    }
+}
