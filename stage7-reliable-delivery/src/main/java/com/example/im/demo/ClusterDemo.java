@@ -81,7 +81,8 @@ public final class ClusterDemo implements AutoCloseable {
 
     /**
      * A scripted conversation across the nodes: alice on node 1, bob on the last node, carol on node 1; a private
-     * message each way, then a group message with an offline member. Returns true when every step got its answer.
+     * message each way, then a group message with an offline member, dave, who logs in afterwards on the last node
+     * and gets it from his mailbox. Returns true when every step got its answer.
      */
     public boolean playScript() throws Exception {
         ChatServer first = nodes.get(0);
@@ -96,6 +97,11 @@ public final class ClusterDemo implements AutoCloseable {
             ok &= bob.expect("OK sent") & alice.expect("MSG bob");
             alice.client.sendGroup(List.of("bob", "carol", "dave"), "lunch at noon? (方式二: one message, three members)");
             ok &= alice.expect("OK sent") & bob.expect("MSG alice") & carol.expect("MSG alice");
+            // Stage 7: dave was offline, so the group message waited in his mailbox; it arrives when he logs in.
+            out.println("-- dave logs in on " + last.nodeId() + " and gets what was stored for him --");
+            try (Speaker dave = new Speaker("dave", last)) {
+                ok &= dave.expect("MSG alice");
+            }
             out.println(ok ? "-- every message arrived --" : "-- SOMETHING WAS MISSING --");
             return ok;
         }

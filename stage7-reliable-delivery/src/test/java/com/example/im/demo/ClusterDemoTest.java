@@ -41,6 +41,8 @@ class ClusterDemoTest {
         // Stage 7: dave is not logged in, so the group message waits in his mailbox for his next login.
         assertThat(text).contains("MSG alice: hi bob", "MSG bob: hello alice",
                 "(offline, stored for their next login: dave)", "-- every message arrived --");
+        // ... and it arrives when he logs in, after the group message was acknowledged.
+        assertThat(text).containsPattern("dave +\\| MSG alice -> \\[bob,carol,dave\\]: lunch at noon");
 
         try (CuratorFramework curator = Registry.curator(zk.connectString(), 10_000);
              RedisClient inspect = RedisClient.create(redis.host(), redis.port())) {
