@@ -14,7 +14,7 @@ import redis.clients.jedis.UnifiedJedis;
 
 /**
  * Each user's mailbox in Redis (docs/07-reliable-delivery.md, "The mailbox in Redis"): every message to the user, in
- * order, numbered 1, 2, 3 … by the user's own sequence. Every key of one user carries the hash tag {@code {uid}}, and no
+ * order, numbered by the user's own sequence (consecutive numbers from where the counter started). Every key of one user carries the hash tag {@code {uid}}, and no
  * command or script touches two users' keys, so the layout runs on Redis Cluster unchanged. Every call is a
  * blocking Redis round trip: never call it on an event-loop thread.
  */
@@ -22,12 +22,17 @@ public final class MailboxStore {
 
     // tag::append[]
     /**
-     * Appends a message to one recipient's mailbox, once per msg_id. KEYS: the user's counter, mailbox and the
-     * idempotency record of this msg_id; ARGV: the message (without its seq), the most entries to keep, the longest
-     * to keep them (ms). Returns the message's seq: a new one, or the one it got the first time (a retry).
-     * Trimming is bounded work per append: the count exactly, the age 64 entries at a time. A mailbox key of the
-     * wrong type is refused before the counter moves: a refused append must not leave a hole in the sequence, which
-     * a reader would report as a trimmed range.
+     * Appends a message to one recipient's mailbox, once per msg_id. KEYS: the user's counter, mailbox, the
+     * idempotency record of this msg_id and the counter's start; ARGV: the message (without its seq), the most
+     * entries to keep, the longest to keep them (ms). Returns the message's seq: a new one, or the one it got the
+     * first time (a retry). Trimming is bounded work per append: the count exactly, the age 64 entries at a time.
+     * A mailbox key of the wrong type is refused before the counter moves: a refused append must not leave a hole
+     * in the sequence, which a reader would report as a trimmed range.
+     *
+     * <p>A new counter starts at Redis' clock in microseconds, not at 0. A mailbox Redis lost (a restart without
+     * persistence) is created again above every seq it ever gave: starting at 0 again, its new messages would get
+     * seqs the client already has, and the client would drop them as duplicates after they were acknowledged.
+     * Numbers are formatted with %d: Lua's own tostring keeps 14 digits, and a seq has 16.
      */
     static final String APPEND = """
             local seen = redis.call('GET', KEYS[3])
@@ -38,10 +43,15 @@ public final class MailboxStore {
             if kind ~= 'none' and kind ~= 'stream' then
               return redis.error_reply('WRONGTYPE the mailbox ' .. KEYS[2] .. ' is a ' .. kind)
             end
-            local seq = redis.call('INCR', KEYS[1])
             local time = redis.call('TIME')
             local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-            redis.call('XADD', KEYS[2], seq .. '-0', 'm', ARGV[1], 't', now)
+            if redis.call('EXISTS', KEYS[1]) == 0 then
+              local start = time[1] .. string.format('%06d', tonumber(time[2]))
+              redis.call('SET', KEYS[1], start)
+              redis.call('SET', KEYS[4], start)
+            end
+            local seq = redis.call('INCR', KEYS[1])
+            redis.call('XADD', KEYS[2], string.format('%d-0', seq), 'm', ARGV[1], 't', now)
             redis.call('SET', KEYS[3], seq, 'PX', ARGV[3])
             redis.call('XTRIM', KEYS[2], 'MAXLEN', ARGV[2])
             local cutoff = now - tonumber(ARGV[3])
@@ -122,6 +132,14 @@ public final class MailboxStore {
         return "im:seq:{" + uid + "}";
     }
 
+    /**
+     * {@code im:start:{uid}}: where the user's sequence started (Redis' clock in microseconds when the counter was
+     * created): the mailbox's first seq is one more. A reader with nothing yet is told of trims after it only.
+     */
+    public static String startKey(String uid) {
+        return "im:start:{" + uid + "}";
+    }
+
     /** {@code im:mbox:{uid}}: a stream whose entry ids are the seqs ({@code 7-0} is message 7). */
     public static String mailboxKey(String uid) {
         return "im:mbox:{" + uid + "}";
@@ -171,7 +189,8 @@ public final class MailboxStore {
     }
 
     private static List<byte[]> keys(String uid, ChatMessage message) {
-        return List.of(bytes(seqKey(uid)), bytes(mailboxKey(uid)), bytes(receivedKey(uid, message.getMsgId())));
+        return List.of(bytes(seqKey(uid)), bytes(mailboxKey(uid)), bytes(receivedKey(uid, message.getMsgId())),
+                bytes(startKey(uid)));
     }
 
     private List<byte[]> args(ChatMessage message) {
@@ -217,8 +236,10 @@ public final class MailboxStore {
     public Page read(String uid, long after, int limit) {
         Response<List<Object>> range;
         Response<String> newest;
+        Response<String> start;
         try (AbstractPipeline pipeline = redis.pipelined()) {
             newest = pipeline.get(seqKey(uid));
+            start = pipeline.get(startKey(uid));
             range = pipeline.xrange(bytes(mailboxKey(uid)), bytes((after + 1) + "-0"), bytes("+"), limit);
             pipeline.sync();
         }
@@ -242,7 +263,11 @@ public final class MailboxStore {
         }
         long latest = messages.isEmpty() ? counted : Math.max(counted, messages.get(messages.size() - 1).getSeq());
         long first = messages.isEmpty() ? counted + 1 : messages.get(0).getSeq();
-        return new Page(List.copyOf(messages), after + 1, first - 1, latest);
+        // A reader that has nothing yet (0) is told of what was trimmed after the mailbox's start, not of the seqs
+        // below it, which no message ever had. A reader with seqs below the start has them from a mailbox Redis
+        // lost: from there on is reported, because messages it never got may have been lost with it.
+        long from = after == 0 ? Math.max(1, parse(start.get()) + 1) : after + 1;
+        return new Page(List.copyOf(messages), from, first - 1, latest);
     }
 
     private static long seqOf(byte[] id) {

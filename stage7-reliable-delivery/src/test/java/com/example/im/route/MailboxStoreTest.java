@@ -45,29 +45,53 @@ class MailboxStoreTest {
                 .setTimestamp(1L).build();
     }
 
+    /** Where {@code uid}'s sequence started: its first message is start + 1 (Redis' clock in microseconds). */
+    private long start(String uid) {
+        return Long.parseLong(redis.get(MailboxStore.startKey(uid)));
+    }
+
     @Test
-    void eachRecipientNumbersItsMessagesOneTwoThreeAndAReadReturnsThemInOrderWithTheirSeq() {
-        assertThat(store.append("bob", message("m-1", "one"))).isEqualTo(1);
-        assertThat(store.append("bob", message("m-2", "two"))).isEqualTo(2);
-        assertThat(store.append("carol", message("m-2", "two"))).as("carol's own sequence").isEqualTo(1);
-        assertThat(store.append("bob", message("m-3", "three"))).isEqualTo(3);
+    void eachRecipientNumbersItsMessagesConsecutivelyAndAReadReturnsThemInOrderWithTheirSeq() {
+        long one = store.append("bob", message("m-1", "one"));
+        long b = start("bob");
+        assertThat(one).isEqualTo(b + 1);
+        assertThat(store.append("bob", message("m-2", "two"))).isEqualTo(b + 2);
+        long carol = store.append("carol", message("m-2", "two"));
+        assertThat(carol).as("carol's own sequence").isEqualTo(start("carol") + 1);
+        assertThat(store.append("bob", message("m-3", "three"))).isEqualTo(b + 3);
 
         MailboxStore.Page page = store.read("bob", 0, 10);
-        assertThat(page.messages()).extracting(ChatMessage::getSeq).containsExactly(1L, 2L, 3L);
+        assertThat(page.messages()).extracting(ChatMessage::getSeq).containsExactly(b + 1, b + 2, b + 3);
         assertThat(page.messages()).extracting(ChatMessage::getContent).containsExactly("one", "two", "three");
-        assertThat(page.latest()).isEqualTo(3);
-        assertThat(page.trimmed()).isFalse();
-        assertThat(store.read("bob", 1, 1).messages()).extracting(ChatMessage::getSeq).containsExactly(2L);
-        assertThat(store.read("bob", 3, 10).messages()).isEmpty();
+        assertThat(page.latest()).isEqualTo(b + 3);
+        assertThat(page.trimmed()).as("a reader with nothing yet: nothing below the start was ever a message")
+                .isFalse();
+        assertThat(store.read("bob", b + 1, 1).messages()).extracting(ChatMessage::getSeq).containsExactly(b + 2);
+        assertThat(store.read("bob", b + 3, 10).messages()).isEmpty();
         assertThat(store.latest(List.of("bob", "carol", "nobody")))
-                .containsExactly(Map.entry("bob", 3L), Map.entry("carol", 1L), Map.entry("nobody", 0L));
+                .containsExactly(Map.entry("bob", b + 3), Map.entry("carol", carol), Map.entry("nobody", 0L));
+    }
+
+    @Test
+    void aMailboxRedisLostStartsAboveEverySeqItGaveAndAReaderBehindIsToldOfTheLoss() {
+        store.append("bob", message("m-1", "before"));
+        long before = store.append("bob", message("m-2", "before"));
+        redis.flushAll(); // what a restart without persistence leaves
+        long after = store.append("bob", message("m-3", "after"));
+        // Starting at 1 again, "after" would get a seq the client already has, and be dropped as a duplicate.
+        assertThat(after).isGreaterThan(before);
+        MailboxStore.Page page = store.read("bob", before, 10);
+        assertThat(page.messages()).extracting(ChatMessage::getContent).containsExactly("after");
+        assertThat(page.trimmed()).as("messages after the reader's last may have been lost with the mailbox").isTrue();
+        assertThat(page.trimmedFrom()).isEqualTo(before + 1);
+        assertThat(page.trimmedTo()).isEqualTo(after - 1);
     }
 
     @Test
     void theSameMsgIdAppendedAgainGetsItsFirstSeqAndIsStoredOnce() {
-        assertThat(store.append("bob", message("m-1", "once"))).isEqualTo(1);
-        assertThat(store.append("bob", message("m-1", "once"))).isEqualTo(1);
-        assertThat(store.append("bob", message("m-2", "next"))).isEqualTo(2);
+        long first = store.append("bob", message("m-1", "once"));
+        assertThat(store.append("bob", message("m-1", "once"))).isEqualTo(first);
+        assertThat(store.append("bob", message("m-2", "next"))).isEqualTo(first + 1);
         assertThat(redis.xlen(MailboxStore.mailboxKey("bob"))).isEqualTo(2);
     }
 
@@ -81,7 +105,7 @@ class MailboxStoreTest {
             for (Future<Long> f : pool.invokeAll(retries)) {
                 seqs.add(f.get());
             }
-            assertThat(seqs).containsOnly(1L);
+            assertThat(seqs).containsOnly(start("bob") + 1);
             assertThat(redis.xlen(MailboxStore.mailboxKey("bob"))).isEqualTo(1);
         } finally {
             pool.shutdownNow();
@@ -101,12 +125,13 @@ class MailboxStoreTest {
         for (int i = 1; i <= 5; i++) {
             small.append("bob", message("m-" + i, "n" + i));
         }
+        long b = start("bob");
         MailboxStore.Page page = small.read("bob", 0, 10);
-        assertThat(page.messages()).extracting(ChatMessage::getSeq).containsExactly(3L, 4L, 5L);
+        assertThat(page.messages()).extracting(ChatMessage::getSeq).containsExactly(b + 3, b + 4, b + 5);
         assertThat(page.trimmed()).isTrue();
-        assertThat(page.trimmedFrom()).isEqualTo(1);
-        assertThat(page.trimmedTo()).isEqualTo(2);
-        assertThat(small.read("bob", 2, 10).trimmed()).as("a reader at the edge lost nothing").isFalse();
+        assertThat(page.trimmedFrom()).isEqualTo(b + 1);
+        assertThat(page.trimmedTo()).isEqualTo(b + 2);
+        assertThat(small.read("bob", b + 2, 10).trimmed()).as("a reader at the edge lost nothing").isFalse();
     }
 
     @Test
@@ -119,10 +144,11 @@ class MailboxStoreTest {
         org.awaitility.Awaitility.await().until(() -> redisMillis() - start > 250);
         brief.append("bob", message("m-3", "new"));
 
+        long b = start("bob");
         MailboxStore.Page page = brief.read("bob", 0, 10);
-        assertThat(page.messages()).extracting(ChatMessage::getSeq).containsExactly(3L);
-        assertThat(page.trimmedFrom()).isEqualTo(1);
-        assertThat(page.trimmedTo()).isEqualTo(2);
+        assertThat(page.messages()).extracting(ChatMessage::getSeq).containsExactly(b + 3);
+        assertThat(page.trimmedFrom()).isEqualTo(b + 1);
+        assertThat(page.trimmedTo()).isEqualTo(b + 2);
         // The idempotency records expire with the messages they stand for.
         assertThat(redis.pttl(MailboxStore.receivedKey("bob", "m-3"))).isBetween(1L, 200L);
     }
@@ -132,13 +158,14 @@ class MailboxStoreTest {
         MailboxStore one = new MailboxStore(redis, new MailboxStore.Retention(1, 3_600_000));
         one.append("bob", message("m-1", "a"));
         one.append("bob", message("m-2", "b"));
+        long b = start("bob");
         MailboxStore.Page page = one.read("bob", 0, 10);
-        assertThat(page.messages()).extracting(ChatMessage::getSeq).containsExactly(2L);
+        assertThat(page.messages()).extracting(ChatMessage::getSeq).containsExactly(b + 2);
         redis.xtrim(MailboxStore.mailboxKey("bob"), XTrimParams.xTrimParams().maxLen(0));
         MailboxStore.Page empty = one.read("bob", 0, 10);
         assertThat(empty.messages()).isEmpty();
-        assertThat(empty.trimmedFrom()).isEqualTo(1);
-        assertThat(empty.trimmedTo()).isEqualTo(2);
+        assertThat(empty.trimmedFrom()).isEqualTo(b + 1);
+        assertThat(empty.trimmedTo()).isEqualTo(b + 2);
     }
 
     @Test
@@ -146,11 +173,12 @@ class MailboxStoreTest {
         redis.set(MailboxStore.mailboxKey("bob"), "not a stream");
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.append("bob", message("m-1", "refused")))
                 .hasMessageContaining("WRONGTYPE");
-        // A script is not rolled back on an error: had the counter moved first, seq 1 would be a hole that a reader
-        // reports as trimmed.
+        // A script is not rolled back on an error: had the counter moved first, its first seq would be a hole that a
+        // reader reports as trimmed.
         assertThat(redis.get(MailboxStore.seqKey("bob"))).isNull();
         redis.del(MailboxStore.mailboxKey("bob"));
-        assertThat(store.append("bob", message("m-1", "accepted"))).isEqualTo(1);
+        assertThat(store.append("bob", message("m-1", "accepted"))).isEqualTo(start("bob") + 1);
+        assertThat(store.read("bob", 0, 10).trimmed()).isFalse();
     }
 
     @Test
@@ -165,7 +193,7 @@ class MailboxStoreTest {
     void allKeysOfOneUserShareAHashSlotSoEveryScriptRunsOnRedisCluster() {
         // The slot of a key with a hash tag is the slot of the tag: Redis Cluster accepts a script over these keys.
         int slot = JedisClusterCRC16.getSlot("{bob}");
-        for (String key : List.of(MailboxStore.seqKey("bob"), MailboxStore.mailboxKey("bob"),
+        for (String key : List.of(MailboxStore.seqKey("bob"), MailboxStore.startKey("bob"), MailboxStore.mailboxKey("bob"),
                 MailboxStore.receivedKey("bob", "m-1"), MailboxStore.ackKey("bob"))) {
             assertThat(JedisClusterCRC16.getSlot(key)).as(key).isEqualTo(slot);
         }
