@@ -64,6 +64,11 @@ public final class MailboxStore {
                 return seq
               end
             end
+            if #head > 0 then
+              -- All of the first 64 are too old (the new entry is not among them): trim them, the rest next time.
+              local last = head[#head][1]
+              redis.call('XTRIM', KEYS[2], 'MINID', string.format('%d-0', tonumber(string.match(last, '^%d+')) + 1))
+            end
             return seq""";
     // end::append[]
 

@@ -11,6 +11,8 @@ import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,6 +41,11 @@ public final class Pusher implements AutoCloseable {
         volatile long pushedAt;   // when the oldest unacknowledged push went out, or the last ack came (ms)
         volatile long latest;     // the newest seq of the mailbox, as last seen
         volatile int frameBytes;  // the size of the last message pushed: how many fit before the high-water mark
+        // At most one pull and one ack of a connection wait on its lane, whatever the client sends: a flood of pings
+        // or acks must not fill the lane that a quarter of the node's users share (a full lane refuses their work).
+        final AtomicBoolean pullQueued = new AtomicBoolean();
+        final AtomicBoolean ackQueued = new AtomicBoolean();
+        final AtomicLong ackAsked = new AtomicLong(); // the seq of the client's newest ack, not yet handled
     }
 
     /** The cursor of a logged-in connection; absent until the pusher started it (after the session was recorded). */
@@ -81,8 +88,8 @@ public final class Pusher implements AutoCloseable {
      * Starts pushing to {@code channel}, the connection {@code uid} just logged in on, after {@code lastSeq}: what
      * the client says it has shown. -1: the client kept nothing; resume after the user's acknowledged cursor.
      */
-    public void start(String uid, Channel channel, long lastSeq) {
-        submit(uid, () -> {
+    public boolean start(String uid, Channel channel, long lastSeq) {
+        return submit(uid, () -> {
             if (sessions.find(uid) != channel) {
                 return; // gone, or replaced by a newer login, before its turn came
             }
@@ -98,31 +105,68 @@ public final class Pusher implements AutoCloseable {
     /** Users with new messages (a notification, or a message stored on this node): push them now. */
     public void poke(Collection<String> uids) {
         for (String uid : uids) {
-            submit(uid, () -> {
-                Channel channel = sessions.find(uid);
-                Cursor cursor = channel == null ? null : channel.attr(CURSOR).get();
-                if (cursor != null) {
-                    pull(uid, channel, cursor);
-                }
-            });
+            Channel channel = sessions.find(uid);
+            // No cursor yet: start() has not run, and its own pull comes after whatever made this poke.
+            Cursor cursor = channel == null ? null : channel.attr(CURSOR).get();
+            if (cursor != null) {
+                queuePull(uid, channel, cursor, false);
+            }
+        }
+    }
+
+    /**
+     * Queues a pull of {@code channel}'s mailbox unless one is already waiting (it will see whatever this one would
+     * have); a resend first moves the cursor back to what the client acknowledged, if that is still overdue.
+     */
+    private void queuePull(String uid, Channel channel, Cursor cursor, boolean resend) {
+        if (!cursor.pullQueued.compareAndSet(false, true)) {
+            return;
+        }
+        if (!submit(uid, () -> {
+            cursor.pullQueued.set(false); // from here on, a new poke queues another pull: none is missed
+            if (sessions.find(uid) != channel) {
+                return;
+            }
+            long now = System.currentTimeMillis();
+            if (resend && cursor.pushed > cursor.acked && now - cursor.pushedAt >= resendMillis) {
+                log.debug("{}: seqs {}..{} unacknowledged for {} ms; pushing them again", uid,
+                        cursor.acked + 1, cursor.pushed, now - cursor.pushedAt);
+                cursor.pushed = cursor.acked;
+                cursor.pushedAt = 0;
+            }
+            pull(uid, channel, cursor);
+        })) {
+            cursor.pullQueued.set(false);
         }
     }
 
     /** The client of {@code channel} has shown every message up to {@code seq}. */
     public void acknowledged(String uid, Channel channel, long seq) {
-        submit(uid, () -> {
-            Cursor cursor = channel.attr(CURSOR).get();
-            if (cursor == null || seq <= cursor.acked) {
-                return;
+        Cursor queued = channel.attr(CURSOR).get();
+        if (queued == null || seq <= queued.acked) {
+            return;
+        }
+        queued.ackAsked.set(seq); // the newest claim of this connection (acks come in order on its event loop)
+        if (!queued.ackQueued.compareAndSet(false, true)) {
+            return; // the waiting ack takes this seq too
+        }
+        if (!submit(uid, () -> {
+            Cursor cursor = queued;
+            cursor.ackQueued.set(false);
+            long shown = cursor.ackAsked.get();
+            if (shown <= cursor.acked || cursor.pushed <= cursor.acked) {
+                return; // nothing new: an ack beyond what was pushed moves nothing (and costs no Redis call)
             }
             // Never past what was pushed: an ack of something this connection was never sent is a client bug.
-            cursor.acked = Math.min(seq, cursor.pushed);
+            cursor.acked = Math.min(shown, cursor.pushed);
             cursor.pushedAt = System.currentTimeMillis();
             mailboxes.acknowledge(uid, cursor.acked);
             if (sessions.find(uid) == channel) {
                 pull(uid, channel, cursor);
             }
-        });
+        })) {
+            queued.ackQueued.set(false);
+        }
     }
 
     /** The newest seq this node has seen in {@code channel}'s mailbox (for a pong); 0 before the first push. */
@@ -210,16 +254,7 @@ public final class Pusher implements AutoCloseable {
             if (!channel.isWritable()) {
                 continue; // not lost: still waiting behind the socket for a slow client (SlowReaderHandler's case)
             }
-            submit(uid, () -> {
-                Cursor cursor = channel.attr(CURSOR).get();
-                if (cursor.pushed > cursor.acked && now - cursor.pushedAt >= resendMillis) {
-                    log.debug("{}: seqs {}..{} unacknowledged for {} ms; pushing them again", uid,
-                            cursor.acked + 1, cursor.pushed, now - cursor.pushedAt);
-                    cursor.pushed = cursor.acked;
-                    cursor.pushedAt = 0;
-                    pull(uid, channel, cursor);
-                }
-            });
+            queuePull(uid, channel, seen, true);
         }
     }
     // end::resend[]
@@ -263,7 +298,7 @@ public final class Pusher implements AutoCloseable {
         };
     }
 
-    private void submit(String uid, Runnable op) {
+    private boolean submit(String uid, Runnable op) {
         if (!lanes.submit(uid, () -> {
             try {
                 op.run();
@@ -272,7 +307,14 @@ public final class Pusher implements AutoCloseable {
             }
         })) {
             log.debug("push lane of {} full; the comparison pass will catch up", uid);
+            return false;
         }
+        return true;
+    }
+
+    /** Push operations waiting on all lanes (metrics, tests). */
+    public int backlog() {
+        return lanes.backlog();
     }
 
     @Override

@@ -110,7 +110,13 @@ public final class ChatServerHandler extends SimpleChannelInboundHandler<Envelop
                         if (failure == null) {
                             ctx.writeAndFlush(Replies.loggedIn(newUid));
                             // Stage 7: what the user's mailbox holds after last_seq follows the login ack, in order.
-                            routing.pusher().start(newUid, ctx.channel(), lastSeq);
+                            if (!routing.pusher().start(newUid, ctx.channel(), lastSeq)) {
+                                // The push lanes are full: nothing would ever be pushed on this connection. The
+                                // client logs in again (on a reconnect), and its mailbox waits in Redis meanwhile.
+                                ctx.writeAndFlush(Replies.error(ErrorCode.UNAVAILABLE, "this node cannot push to "
+                                        + newUid + " right now; log in again later"))
+                                        .addListener(ChannelFutureListener.CLOSE);
+                            }
                         } else {
                             sessions.remove(newUid, ctx.channel());
                             uid = null;

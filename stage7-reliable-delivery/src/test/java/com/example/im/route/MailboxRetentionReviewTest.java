@@ -1,0 +1,63 @@
+package com.example.im.route;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.example.im.protocol.ChatMessage;
+import com.example.im.testkit.RedisExtension;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import redis.clients.jedis.RedisClient;
+
+/** Review of stage 7's retention by age: a real Redis, its clock. */
+class MailboxRetentionReviewTest {
+
+    @RegisterExtension
+    final RedisExtension server = new RedisExtension();
+
+    private RedisClient redis;
+
+    @BeforeEach
+    void setUp() {
+        redis = RedisClient.create(server.uri());
+    }
+
+    @AfterEach
+    void tearDown() {
+        redis.close();
+    }
+
+    private static ChatMessage message(String msgId) {
+        return ChatMessage.newBuilder().setMsgId(msgId).setFromUid("alice").setToUid("bob").setContent(msgId)
+                .setTimestamp(1L).build();
+    }
+
+    private long redisMillis() {
+        return (Long) redis.eval("local t = redis.call('TIME') return t[1] * 1000 + math.floor(t[2] / 1000)");
+    }
+
+    /**
+     * More than 64 expired entries at the head of a mailbox (a user who got many messages, then none for longer than
+     * the retention): the next appends must still trim them, 64 at a time, not stall because the first 64 entries
+     * hold no young one. Before the fix nothing was trimmed at all: the expired messages stayed (and were pushed)
+     * while their idempotency records had expired, so a late retry was stored a second time.
+     */
+    @Test
+    void moreThanSixtyFourExpiredEntriesAreStillTrimmedByAge() {
+        MailboxStore brief = new MailboxStore(redis, new MailboxStore.Retention(10_000, 300));
+        for (int i = 1; i <= 100; i++) {
+            brief.append("bob", message("old-" + i));
+        }
+        long start = redisMillis();
+        await().until(() -> redisMillis() - start > 400);
+        brief.append("bob", message("new-1"));
+        brief.append("bob", message("new-2"));
+
+        MailboxStore.Page page = brief.read("bob", 0, 200);
+        assertThat(page.messages()).extracting(ChatMessage::getSeq).containsExactly(101L, 102L);
+        assertThat(page.trimmedFrom()).isEqualTo(1);
+        assertThat(page.trimmedTo()).isEqualTo(100);
+    }
+}
