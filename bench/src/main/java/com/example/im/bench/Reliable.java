@@ -148,32 +148,42 @@ final class Reliable implements AutoCloseable {
      * Redis' counters at one instant: calls per command ({@code INFO commandstats}; a script's own commands are
      * counted too, besides its EVAL) and the server's CPU seconds ({@code INFO cpu}).
      */
-    record RedisStats(Map<String, Long> calls, double cpuSeconds) {
+    record RedisStats(Map<String, Long> calls, Map<String, Long> micros, double cpuSeconds) {
         static RedisStats of(String uri) {
             try (Jedis jedis = new Jedis(URI.create(uri))) {
                 Map<String, Long> calls = new LinkedHashMap<>();
+                Map<String, Long> micros = new LinkedHashMap<>();
                 for (String line : jedis.info("commandstats").split("\r?\n")) {
                     if (line.startsWith("cmdstat_")) {
                         String name = line.substring("cmdstat_".length(), line.indexOf(':'));
-                        String rest = line.substring(line.indexOf("calls=") + "calls=".length());
-                        calls.put(name, Long.parseLong(rest.substring(0, rest.indexOf(','))));
+                        calls.put(name, field(line, "calls="));
+                        micros.put(name, field(line, "usec="));
                     }
                 }
                 Map<String, String> cpu = info(jedis, "cpu");
-                return new RedisStats(calls, Double.parseDouble(cpu.get("used_cpu_user"))
+                return new RedisStats(calls, micros, Double.parseDouble(cpu.get("used_cpu_user"))
                         + Double.parseDouble(cpu.get("used_cpu_sys")));
             }
         }
 
+        /** {@code key}'s number in a commandstats line ("calls=12,usec=34,..."). */
+        private static long field(String line, String key) {
+            int from = line.indexOf(key) + key.length();
+            int to = line.indexOf(',', from);
+            return Long.parseLong(line.substring(from, to < 0 ? line.length() : to));
+        }
+
         RedisStats minus(RedisStats before) {
             Map<String, Long> delta = new LinkedHashMap<>();
+            Map<String, Long> time = new LinkedHashMap<>();
             calls.forEach((name, n) -> {
                 long d = n - before.calls.getOrDefault(name, 0L);
                 if (d > 0 && !name.equals("info")) { // this class's own INFO calls
                     delta.put(name, d);
+                    time.put(name, micros.get(name) - before.micros.getOrDefault(name, 0L));
                 }
             });
-            return new RedisStats(delta, cpuSeconds - before.cpuSeconds);
+            return new RedisStats(delta, time, cpuSeconds - before.cpuSeconds);
         }
 
         long total() {
@@ -263,14 +273,23 @@ final class Reliable implements AutoCloseable {
         return run.perMessage(trips);
     }
 
-    /** The six commands Redis ran most in {@code run}, per message. */
+    /**
+     * The six commands Redis ran most in {@code run}, calls per message, and the four it spent most time in, us per
+     * message (commandstats' usec: an EVAL's time includes the commands its script ran, which are counted too).
+     */
     private static String top(Run run) {
-        String list = run.redis().calls().entrySet().stream()
+        String calls = run.redis().calls().entrySet().stream()
                 .sorted(Map.Entry.<String, Long>comparingByValue(Comparator.reverseOrder()))
                 .limit(6)
                 .map(e -> e.getKey() + " " + Table.fmt("%.2f", run.perMessage(e.getValue())))
                 .collect(Collectors.joining(", "));
-        return Table.fmt("%.2f", run.perMessage(run.redis().total())) + " (" + (list.isEmpty() ? "none" : list) + ")";
+        String time = run.redis().micros().entrySet().stream()
+                .sorted(Map.Entry.<String, Long>comparingByValue(Comparator.reverseOrder()))
+                .limit(4)
+                .map(e -> e.getKey() + " " + Table.fmt("%.1f", run.perMessage(e.getValue())))
+                .collect(Collectors.joining(", "));
+        return Table.fmt("%.2f", run.perMessage(run.redis().total())) + " (" + (calls.isEmpty() ? "none" : calls)
+                + "; us per message in: " + (time.isEmpty() ? "none" : time) + ")";
     }
 
     private void start() throws IOException, InterruptedException {
