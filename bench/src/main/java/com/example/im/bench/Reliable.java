@@ -211,6 +211,7 @@ final class Reliable implements AutoCloseable {
     private Stage stage6;
     private Stage stage7;
     private boolean stored;
+    private boolean noted;
 
     Reliable(Bench.Scenarios settings, Table table) {
         this.settings = settings;
@@ -220,6 +221,9 @@ final class Reliable implements AutoCloseable {
     /** One round of scenario 10: cross-node and same-node, stage 6 then stage 7 each; the mailbox memory once. */
     void round() throws Exception {
         start();
+        if (!stored) {
+            storage(); // first, into a Redis that holds nothing else yet: used_memory's steps depend on what is there
+        }
         for (boolean cross : new boolean[] {true, false}) {
             String where = cross ? "cross-node" : "same-node";
             Run base = run(stage6, cross);
@@ -244,16 +248,13 @@ final class Reliable implements AutoCloseable {
             table.ratio("10. " + where + " redis-server CPU per message, ns: stage 7 (base: stage 6)",
                     value.perMessage(value.redis().cpuSeconds() * 1e9),
                     commandBase != commandBase ? Double.NaN : baseRedisCpu, "%.0f", "-");
-            if (!stored) { // the first round only: notes are not medians
+            if (!noted) { // the first round only: notes are not medians
                 table.note("10. " + where + ", Redis calls per message (first round): stage 6 " + top(base)
                         + "; stage 7 " + top(value) + "; Ack frames from stage 7's receivers per message "
                         + Table.fmt("%.3f", value.perMessage(value.acks())));
             }
         }
-        if (!stored) {
-            stored = true;
-            storage();
-        }
+        noted = true;
     }
 
     /**
@@ -362,6 +363,7 @@ final class Reliable implements AutoCloseable {
      * and {@code MEMORY USAGE} of one mailbox divided by its entries (the stream alone, without the idempotency keys).
      */
     private void storage() throws InterruptedException {
+        stored = true;
         int count = settings.intOf("stored", 20_000);
         int size = settings.size();
         int users = 10;
@@ -416,14 +418,22 @@ final class Reliable implements AutoCloseable {
                     encoded = ((byte[]) fields.get(i + 1)).length;
                 }
             }
+            // What Redis accounts to the keys one message adds: its mailbox entry (the mailbox's usage per entry),
+            // and the two idempotency records, keys of their own (im:got on the append, im:cmid on the claim).
+            long got = jedis.memoryUsage(jedis.keys("im:got:{" + prefix + "0}:*").iterator().next(), 0);
+            long claim = jedis.memoryUsage(jedis.keys("im:cmid:{" + sender.uid + "}:*").iterator().next(), 0);
             String what = count + " x " + size + " B";
             table.ratio("10. Redis memory per stored message (used_memory), bytes, " + what
                     + " (base: the message as stored)", (double) memory / count, encoded, "%.0f", "-");
+            double perEntry = usage == null ? Double.NaN : (double) usage / entries;
             table.ratio("10. MEMORY USAGE of a mailbox per entry, bytes, " + what + " (base: the message as stored)",
-                    usage == null ? Double.NaN : (double) usage / entries, encoded, "%.0f", "-");
+                    perEntry, encoded, "%.0f", "-");
+            table.ratio("10. MEMORY USAGE per stored message: mailbox entry + im:got + im:cmid key, bytes, " + what
+                    + " (base: the message as stored)", perEntry + got + claim, encoded, "%.0f", "-");
             table.note("10. storing " + what + " for 10 offline users: " + Table.fmt("%.2f", (double) keys / count)
                     + " new keys per message (the mailbox entry, the im:got:{uid}:<msg_id> and im:cmid:{from}:<id>"
-                    + " records, kept as long as retention, 7 days by default); the message as stored is the"
+                    + " records, kept as long as retention, 7 days by default; MEMORY USAGE " + got + " B and " + claim
+                    + " B, not counting their TTL entries); the message as stored is the"
                     + " ChatMessage without its seq, " + encoded + " B; its frame from the client "
                     + templateSize(templates.get(0)) + " B");
             System.out.printf(Locale.ROOT, "  stored %s: used_memory +%d B (%.0f B/msg), %d keys, mailbox %d entries"
