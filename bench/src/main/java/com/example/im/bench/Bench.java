@@ -41,6 +41,9 @@ public final class Bench {
                 idle        6. idle heart-beating connections one node holds, heap per connection (vs bare Netty)
                 latency     7. p99 same-node latency at 50 % of the same-node rate (vs echo at that rate)
                 jmh         8. JMH: codec (protobuf vs text) and consistent-hash ring lookup (vs modulo hashing)
+                reliable   10. stage 7 (reliable delivery) against stage 6 under scenario 3's load, cross-node and
+                               same-node, both stages' nodes forked from their jars: msgs/s, latency, node CPU, Redis
+                               commands and round trips per message; Redis memory per message stored for offline users
                 traffic     9. N users on two nodes, each message from a random user to a random other, Poisson
                                arrivals: the highest rate with p99 <= 50 ms, and the CPU per message at that rate
                 all         every scenario above, one table
@@ -55,14 +58,16 @@ public final class Bench {
               jmh flags:     --jmh-forks 1 --jmh-iterations 5 --jmh-time 1s
               traffic flags: --users 10000 --start-rate 1000 --steps 8 (doubling from --start-rate until p99 > 50 ms,
                              then bisecting; each step --warmup + --seconds), --ping-ms (a silent user pings)
-              every run:     --rounds 3: scenarios 1-5 and 7 run this many times, interleaved (baseline and measured
+              reliable flags: --stored 20000 (messages stored for the memory figure), --stage6-jar PATH,
+                             --stage7-jar PATH (default: <module>/target/<module>.jar here or in a parent directory)
+              every run:     --rounds 3: scenarios 1-5, 7 and 10 run this many times, interleaved (baseline and measured
                              in each round); the table gives medians. Scenarios 6, 8 and 9 run once.
               output:        --markdown FILE (the table as Markdown, for docs/benchmarks.md)""";
 
     static final Set<String> FLAGS = Set.of("pairs", "window", "size", "seconds", "warmup", "load-threads", "redis",
             "groups", "group-size", "group-window", "load", "rate", "connections", "per-process", "ping-ms",
             "hold-seconds", "jmh-forks", "jmh-iterations", "jmh-time", "markdown", "jvm-warmup", "rounds", "rtts",
-            "users", "start-rate", "steps");
+            "users", "start-rate", "steps", "stored", "stage6-jar", "stage7-jar");
 
     /** What {@code smoke} changes: seconds, not minutes, on a 2-core CI machine. */
     static final Map<String, String> SMOKE = Map.ofEntries(Map.entry("pairs", "2"), Map.entry("window", "4"),
@@ -71,7 +76,7 @@ public final class Bench {
             Map.entry("per-process", "120"), Map.entry("ping-ms", "1000"), Map.entry("hold-seconds", "2.5"),
             Map.entry("jvm-warmup", "0.2"), Map.entry("rounds", "1"), Map.entry("jmh-forks", "0"),
             Map.entry("jmh-iterations", "1"), Map.entry("jmh-time", "100ms"), Map.entry("rtts", "0,1"),
-            Map.entry("users", "200"), Map.entry("steps", "2"));
+            Map.entry("users", "200"), Map.entry("steps", "2"), Map.entry("stored", "200"));
 
     /** Thread name prefixes of the servers under test (their CPU time is reported per message). */
     static final String NODE_THREADS = "im-";
@@ -111,7 +116,7 @@ public final class Bench {
 
     private static void run(String scenario, Flags flags) throws Exception {
         List<String> all = List.of("echo", "same-node", "cross-node", "naive", "rtt", "fanout", "fanout-3", "latency",
-                "idle", "jmh", "traffic");
+                "idle", "jmh", "traffic", "reliable");
         List<String> scenarios = switch (scenario) {
             case "all", "smoke" -> all;
             default -> {
@@ -176,6 +181,7 @@ public final class Bench {
         private Result sameNode;
         private Result crossNode;
         private boolean warm;
+        private Reliable reliable;
 
         Scenarios(Map<String, String> settings, Table table) {
             this.settings = settings;
@@ -228,7 +234,7 @@ public final class Bench {
         }
 
         void run(String name) throws Exception {
-            if (!warm && !name.equals("jmh") && !name.equals("idle")) {
+            if (!warm && !name.equals("jmh") && !name.equals("idle") && !name.equals("reliable")) {
                 warmUp();
             }
             switch (name) {
@@ -274,6 +280,12 @@ public final class Bench {
                 case "idle" -> Idle.run(this, table);
                 case "jmh" -> JmhReport.run(this, table);
                 case "traffic" -> Traffic.run(this, table);
+                case "reliable" -> {
+                    if (reliable == null) {
+                        reliable = new Reliable(this, table); // its nodes live until close(): warmed up once
+                    }
+                    reliable.round();
+                }
                 default -> throw new IllegalArgumentException(name);
             }
         }
@@ -427,9 +439,14 @@ public final class Bench {
 
         /** {@code count} connections with fresh uids ("r7-s0"...), logged in unless {@code login} is false. */
         List<Conn> connect(InetSocketAddress server, int count, String role, boolean login) {
+            return connect(server, count, role, login, false);
+        }
+
+        /** The same; {@code reliable}: as stage 7 clients ({@link Conn#reliable}). */
+        List<Conn> connect(InetSocketAddress server, int count, String role, boolean login, boolean reliable) {
             String prefix = "r" + (++runs) + "-" + role;
             List<String> uids = IntStream.range(0, count).mapToObj(i -> prefix + i).toList();
-            return load.connect(server, null, uids, login, 256);
+            return load.connect(server, null, uids, login, 256, reliable);
         }
 
         // tag::latency[]
@@ -506,6 +523,9 @@ public final class Bench {
 
         @Override
         public void close() {
+            if (reliable != null) {
+                reliable.close();
+            }
             load.close();
             if (redis != null) {
                 redis.close();

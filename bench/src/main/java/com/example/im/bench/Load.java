@@ -42,6 +42,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 
@@ -69,6 +70,19 @@ final class Load implements AutoCloseable {
         volatile Consumer<Envelope> onFrame = frame -> { };
         volatile Channel channel;
         private final boolean login;
+        /**
+         * A stage 7 client (scenario 10): its chat frames carry a client_msg_id, it drops a pushed message whose seq
+         * it has had already (a resend), and after every read batch it acknowledges, cumulatively, the highest seq it
+         * got — else the node's pusher stops at its window of unacknowledged messages.
+         */
+        final boolean reliable;
+        /** Stage 7: client_msg_ids handed out (the frames' ids are 1, 2, 3 ...); any thread may send. */
+        private final AtomicLong clientMsgIds = new AtomicLong();
+        /** Stage 7: the highest seq received, and the highest acknowledged; only the event loop writes them. */
+        private long lastSeq;
+        private long ackedSeq;
+        /** Stage 7: Ack frames sent (one per read batch that brought new messages). */
+        volatile long acksSent;
 
         /** Frames {@link #sendBatched} queued from other threads, for this connection's event loop to write. */
         private final Queue<ByteBuf> outbox = new ConcurrentLinkedQueue<>();
@@ -79,8 +93,13 @@ final class Load implements AutoCloseable {
         private final Runnable drain = this::drain;
 
         Conn(String uid, boolean login) {
+            this(uid, login, false);
+        }
+
+        Conn(String uid, boolean login, boolean reliable) {
             this.uid = uid;
             this.login = login;
+            this.reliable = reliable;
         }
 
         /**
@@ -106,15 +125,20 @@ final class Load implements AutoCloseable {
                 if (pending == null) {
                     pending = ch.alloc().buffer(1024);
                 }
-                template.writeTo(pending, stamp);
+                template.writeTo(pending, stamp, nextClientMsgId(template));
             } else {
-                outbox.add(template.frame(ch.alloc(), stamp));
+                outbox.add(template.frame(ch.alloc(), stamp, nextClientMsgId(template)));
             }
             // A frame appended or queued before a drain clears the flag is written by that drain; after it, the CAS
             // succeeds and queues the next drain.
             if (!drainQueued.get() && drainQueued.compareAndSet(false, true)) {
                 ch.eventLoop().execute(drain);
             }
+        }
+
+        /** The next client_msg_id if {@code template} carries one, else 0. */
+        long nextClientMsgId(Template template) {
+            return template.hasClientMsgId() ? clientMsgIds.incrementAndGet() : 0;
         }
 
         private void drain() {
@@ -158,11 +182,17 @@ final class Load implements AutoCloseable {
      */
     List<Conn> connect(InetSocketAddress server, InetSocketAddress local, List<String> uids, boolean login,
                        int parallel) {
+        return connect(server, local, uids, login, parallel, false);
+    }
+
+    /** {@code reliable}: stage 7 clients ({@link Conn#reliable}). */
+    List<Conn> connect(InetSocketAddress server, InetSocketAddress local, List<String> uids, boolean login,
+                       int parallel, boolean reliable) {
         List<Conn> conns = new ArrayList<>(uids.size());
         Semaphore slots = new Semaphore(parallel);
         for (String uid : uids) {
             slots.acquireUninterruptibly();
-            Conn conn = connectOne(server, local, uid, login);
+            Conn conn = connectOne(server, local, uid, login, reliable);
             conn.ready.whenComplete((c, e) -> slots.release());
             conns.add(conn);
         }
@@ -173,7 +203,11 @@ final class Load implements AutoCloseable {
     }
 
     Conn connectOne(InetSocketAddress server, InetSocketAddress local, String uid, boolean login) {
-        Conn conn = new Conn(uid, login);
+        return connectOne(server, local, uid, login, false);
+    }
+
+    Conn connectOne(InetSocketAddress server, InetSocketAddress local, String uid, boolean login, boolean reliable) {
+        Conn conn = new Conn(uid, login, reliable);
         Bootstrap bootstrap = new Bootstrap()
                 .group(group)
                 .channel(NioSocketChannel.class)
@@ -212,6 +246,8 @@ final class Load implements AutoCloseable {
         private final Conn conn;
         /** What has arrived and not been read yet, copied: a {@code CodedInputStream} over an array is cheapest. */
         private byte[] scratch = new byte[4096];
+        /** Stage 7: the seq of the chat frame just read. */
+        private final long[] seq = new long[1];
 
         FrameReader(Conn conn) {
             this.conn = conn;
@@ -250,15 +286,33 @@ final class Load implements AutoCloseable {
                     break; // wait for the rest of the frame
                 }
                 done = at + length;
-                long stamp = conn.ready.isDone() ? chatStamp(CodedInputStream.newInstance(scratch, at, length)) : -1;
+                long stamp = !conn.ready.isDone() ? -1 : conn.reliable
+                        ? Stage7Wire.chatStampAndSeq(CodedInputStream.newInstance(scratch, at, length), seq)
+                        : chatStamp(CodedInputStream.newInstance(scratch, at, length));
                 if (stamp >= 0) {
-                    conn.onChat.accept(stamp);
+                    if (!conn.reliable) {
+                        conn.onChat.accept(stamp);
+                    } else if (seq[0] > conn.lastSeq) { // a seq had before is a resend: shown once, as a client does
+                        conn.lastSeq = seq[0];
+                        conn.onChat.accept(stamp);
+                    }
                 } else {
                     out.add(in.retainedSlice(start + at, length));
                     break;
                 }
             }
             in.readerIndex(start + done);
+        }
+
+        /** Stage 7: after a read batch, one cumulative Ack for every message it brought (as {@code ChatClient}). */
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+            if (conn.reliable && conn.lastSeq > conn.ackedSeq) {
+                conn.ackedSeq = conn.lastSeq;
+                conn.acksSent++;
+                ctx.writeAndFlush(Stage7Wire.ack(ctx.alloc(), conn.lastSeq), ctx.voidPromise());
+            }
+            super.channelReadComplete(ctx);
         }
     }
 
@@ -360,7 +414,8 @@ final class Load implements AutoCloseable {
                 Set<Channel> written = Collections.newSetFromMap(new IdentityHashMap<>());
                 for (Due due : dues) {
                     Channel ch = due.conn().channel;
-                    ch.write(due.template().frame(ch.alloc(), due.stamp()), ch.voidPromise());
+                    ch.write(due.template().frame(ch.alloc(), due.stamp(), due.conn().nextClientMsgId(due.template())),
+                            ch.voidPromise());
                     written.add(ch);
                 }
                 written.forEach(Channel::flush);
@@ -380,8 +435,21 @@ final class Load implements AutoCloseable {
         private final byte[] bytes;
         /** Where the stamp's digits start in {@code bytes}. */
         private final int stampAt;
+        /** Where the digits of the client_msg_id start in {@code bytes} (stage 7), or -1 for a frame without one. */
+        private final int clientMsgIdAt;
 
         Template(Envelope frame) {
+            this(frame, false);
+        }
+
+        /**
+         * {@code withClientMsgId}: the chat carries a client_msg_id (stage 7) of {@link #STAMP_DIGITS} digits, written
+         * per message as the stamp is.
+         */
+        Template(Envelope frame, boolean withClientMsgId) {
+            if (withClientMsgId) {
+                frame = Stage7Wire.withClientMsgId(frame, Stage7Wire.clientMsgId(0));
+            }
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             try {
                 frame.writeDelimitedTo(out);
@@ -394,26 +462,58 @@ final class Load implements AutoCloseable {
             if (stampAt < 0 || content.length <= STAMP_DIGITS || content[STAMP_DIGITS] != ' ') {
                 throw new IllegalArgumentException("not a stamped chat frame: " + frame);
             }
+            if (withClientMsgId) {
+                byte[] id = Stage7Wire.clientMsgId(0).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+                int at = indexOf(bytes, id);
+                clientMsgIdAt = at < 0 ? -1 : at + id.length - STAMP_DIGITS;
+                if (at < 0 || at <= stampAt + content.length && at + id.length > stampAt) {
+                    throw new IllegalArgumentException("no client_msg_id apart from the content in " + frame);
+                }
+            } else {
+                clientMsgIdAt = -1;
+            }
+        }
+
+        boolean hasClientMsgId() {
+            return clientMsgIdAt >= 0;
         }
 
         /** The frame with {@code stamp}, in a buffer from {@code alloc}; the pipeline releases it once written. */
         ByteBuf frame(ByteBufAllocator alloc, long stamp) {
+            return frame(alloc, stamp, 0);
+        }
+
+        /** The same with client_msg_id {@code clientMsgId} (ignored by a template without one). */
+        ByteBuf frame(ByteBufAllocator alloc, long stamp, long clientMsgId) {
             ByteBuf frame = alloc.buffer(bytes.length);
-            writeTo(frame, stamp);
+            writeTo(frame, stamp, clientMsgId);
             return frame;
         }
 
         /** Appends the frame with {@code stamp} to {@code out}. */
         void writeTo(ByteBuf out, long stamp) {
-            if (stamp < 0) {
-                throw new IllegalArgumentException("negative stamp " + stamp);
+            writeTo(out, stamp, 0);
+        }
+
+        /** Appends the frame with {@code stamp} and, if the template has one, client_msg_id {@code clientMsgId}. */
+        void writeTo(ByteBuf out, long stamp, long clientMsgId) {
+            if (stamp < 0 || clientMsgId < 0) {
+                throw new IllegalArgumentException("negative stamp " + stamp + " or client_msg_id " + clientMsgId);
             }
-            int at = out.writerIndex() + stampAt;
+            int start = out.writerIndex();
             out.writeBytes(bytes);
+            writeDigits(out, start + stampAt, stamp);
+            if (clientMsgIdAt >= 0) {
+                writeDigits(out, start + clientMsgIdAt, clientMsgId);
+            }
+        }
+
+        /** {@code value} as {@link #STAMP_DIGITS} ASCII digits at {@code at}. */
+        private static void writeDigits(ByteBuf out, int at, long value) {
             // 19 digits as 8 + 8 + 3 bytes: three bounds-checked writes instead of nineteen
-            out.setLong(at, digits(stamp / 100_000_000_000L, 8));
-            out.setLong(at + 8, digits(stamp / 1_000, 8));
-            out.setMedium(at + 16, (int) digits(stamp, 3));
+            out.setLong(at, digits(value / 100_000_000_000L, 8));
+            out.setLong(at + 8, digits(value / 1_000, 8));
+            out.setMedium(at + 16, (int) digits(value, 3));
         }
 
         /** The last {@code count} (at most 8) decimal digits of {@code value} in ASCII, packed big-endian. */

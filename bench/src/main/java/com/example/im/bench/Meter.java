@@ -10,6 +10,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.SingleWriterRecorder;
 
@@ -91,16 +92,21 @@ final class Meter {
      * it the load generator's, so a reader sees which side is the bottleneck.
      */
     Result measure(String label, double warmupSeconds, double seconds, String serverThreads) {
+        return measure(label, warmupSeconds, seconds, () -> cpuNanos(serverThreads));
+    }
+
+    /** The same, with the server's CPU time read by {@code serverCpu} (nodes in processes of their own). */
+    Result measure(String label, double warmupSeconds, double seconds, LongSupplier serverCpu) {
         sleep(warmupSeconds);
         recorders.forEach(SingleWriterRecorder::reset);
         long from = delivered.sum();
-        long cpu0 = cpuNanos(serverThreads);
+        long cpu0 = serverCpu.getAsLong();
         long loadCpu0 = cpuNanos(Load.THREADS);
         long t0 = System.nanoTime();
         sleep(seconds);
         long count = delivered.sum() - from;
         double elapsed = (System.nanoTime() - t0) / 1e9;
-        double cpuPerMessage = (double) (cpuNanos(serverThreads) - cpu0) / Math.max(1, count);
+        double cpuPerMessage = (double) (serverCpu.getAsLong() - cpu0) / Math.max(1, count);
         double loadCpuPerMessage = (double) (cpuNanos(Load.THREADS) - loadCpu0) / Math.max(1, count);
         Histogram latency = new Histogram(3);
         recorders.forEach(r -> latency.add(r.getIntervalHistogram()));

@@ -7,6 +7,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongSupplier;
 
 /**
  * Drives sender/receiver pairs of private messages (scenarios 1-4 and 7). Latency runs from the sender's
@@ -37,6 +38,12 @@ final class Relay {
      */
     static Result closedLoop(String label, String serverThreads, List<Pair> pairs, int window, int size,
                              double warmupSeconds, double seconds) {
+        return closedLoop(label, () -> Meter.cpuNanos(serverThreads), pairs, window, size, warmupSeconds, seconds);
+    }
+
+    /** The same, with the server's CPU time read by {@code serverCpu} (nodes in processes of their own). */
+    static Result closedLoop(String label, LongSupplier serverCpu, List<Pair> pairs, int window, int size,
+                             double warmupSeconds, double seconds) {
         Relay relay = new Relay(size);
         List<Lane> lanes = pairs.stream().map(pair -> relay.listen(pair, true)).toList();
         for (Lane lane : lanes) {
@@ -44,7 +51,7 @@ final class Relay {
                 relay.send(lane, System.nanoTime());
             }
         }
-        return relay.meter.measure(label, warmupSeconds, seconds, serverThreads);
+        return relay.meter.measure(label, warmupSeconds, seconds, serverCpu);
     }
 
     // tag::open-loop[]
@@ -135,7 +142,9 @@ final class Relay {
 
     /** Watches the pair; each delivery is metered and, in the closed loop, sends the pair's next message. */
     private Lane listen(Pair pair, boolean closedLoop) {
-        Lane lane = new Lane(pair.sender(), new Template(Load.chat(pair.receiver().uid, 0, size)));
+        // A stage 7 client gives every message a client_msg_id.
+        Lane lane = new Lane(pair.sender(), new Template(Load.chat(pair.receiver().uid, 0, size),
+                pair.sender().reliable));
         pair.receiver().onChat = stamp -> {
             long now = System.nanoTime();
             meter.delivered(stamp, now);
