@@ -25,7 +25,8 @@ public final class MailboxStore {
      * Appends a message to one recipient's mailbox, once per msg_id. KEYS: the user's counter, mailbox, the
      * idempotency record of this msg_id and the counter's start; ARGV: the message (without its seq), the most
      * entries to keep, the longest to keep them (ms). Returns the message's seq: a new one, or the one it got the
-     * first time (a retry). Trimming is bounded work per append: the count exactly, the age 64 entries at a time.
+     * first time (a retry). Trimming is bounded work per append: the count exactly, the age 64 entries at a time,
+     * and only when the oldest entry has expired (reading 64 entries on every append was most of its cost).
      * A mailbox key of the wrong type is refused before the counter moves: a refused append must not leave a hole
      * in the sequence, which a reader would report as a trimmed range.
      *
@@ -55,6 +56,10 @@ public final class MailboxStore {
             redis.call('SET', KEYS[3], seq, 'PX', ARGV[3])
             redis.call('XTRIM', KEYS[2], 'MAXLEN', ARGV[2])
             local cutoff = now - tonumber(ARGV[3])
+            local oldest = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)
+            if #oldest == 0 or tonumber(oldest[1][2][4]) >= cutoff then
+              return seq -- the usual case: nothing has expired, and one entry read says so
+            end
             local head = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 64)
             for i, entry in ipairs(head) do
               if tonumber(entry[2][4]) >= cutoff then
