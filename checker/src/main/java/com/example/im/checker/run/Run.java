@@ -66,7 +66,8 @@ public final class Run {
                 List<CheckClient> clients = new ArrayList<>();
                 try {
                     for (int i = 0; i < s.clients(); i++) {
-                        clients.add(new CheckClient(String.format("c%02d", i), directory, group, history, s.seed()));
+                        clients.add(new CheckClient(String.format("c%02d", i), directory, group, history, s.seed(),
+                                s.stage().reliableClient()));
                     }
                     awaitRegistrations(directory, s.nodes());
                     clients.forEach(CheckClient::start);
