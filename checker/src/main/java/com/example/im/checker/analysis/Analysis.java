@@ -39,6 +39,11 @@ public final class Analysis {
      * {@code SendAck}, or an error that answers sends): {@code STRAY_ACK}, {@code STRAY_OFFLINE} ...
      */
     public static final String STRAY = "STRAY_";
+    /** The reliable client's counts ({@link #clientNotes()}). */
+    public static final String RESENT = "messages sent again (same client_msg_id)";
+    public static final String DROPPED_SHOWN = "redeliveries dropped by seq (already shown)";
+    public static final String DROPPED_AHEAD = "dropped by seq (ahead of the next)";
+    public static final String GAPS = "gaps (trimmed ranges) reported";
     /** How many seconds before a fault give the normal delivery rate that "resumed" compares with. */
     public static final int BASELINE_SECONDS = 10;
 
@@ -226,13 +231,18 @@ public final class Analysis {
                 }
                 case "deliver" -> deliveries.add(e);
                 case "fault" -> faultEvents.add(e);
-                case "resend" -> clientNotes.merge("messages sent again (same client_msg_id)", 1, Integer::sum);
-                case "dropped" -> clientNotes.merge("redeliveries dropped by seq (" + (e.text() != null
-                        && e.text().startsWith("ahead") ? "ahead of the next" : "already shown") + ")", 1,
-                        Integer::sum);
-                case "gap" -> clientNotes.merge("gaps (trimmed ranges) reported", 1, Integer::sum);
+                case "resend" -> clientNotes.merge(RESENT, 1, Integer::sum);
+                case "dropped" -> clientNotes.merge(e.text() != null && e.text().startsWith("ahead")
+                        ? DROPPED_AHEAD : DROPPED_SHOWN, 1, Integer::sum);
+                case "gap" -> clientNotes.merge(GAPS, 1, Integer::sum);
                 default -> {
                 }
+            }
+        }
+        if (offlineIsStored) {
+            // A reliable client's run: its counts are shown even when they are 0.
+            for (String kind : List.of(RESENT, DROPPED_SHOWN, DROPPED_AHEAD, GAPS)) {
+                clientNotes.putIfAbsent(kind, 0);
             }
         }
         int seconds = (int) (duration / 1000) + 1;
