@@ -204,7 +204,13 @@ public final class Analysis {
         int sends = 0;
         long firstSend = -1;
         long lastSend = -1;
-        Map<String, Integer> clientNotes = new TreeMap<>();
+        Map<String, Integer> clientNotes = new LinkedHashMap<>();
+        if (offlineIsStored) {
+            // A reliable client's run: its counts are shown even when they are 0, in this order.
+            for (String kind : List.of(RESENT, DROPPED_SHOWN, DROPPED_AHEAD, GAPS)) {
+                clientNotes.put(kind, 0);
+            }
+        }
         for (Event e : events) {
             duration = Math.max(duration, e.t());
             if (e.type() == null) {
@@ -237,12 +243,6 @@ public final class Analysis {
                 case "gap" -> clientNotes.merge(GAPS, 1, Integer::sum);
                 default -> {
                 }
-            }
-        }
-        if (offlineIsStored) {
-            // A reliable client's run: its counts are shown even when they are 0.
-            for (String kind : List.of(RESENT, DROPPED_SHOWN, DROPPED_AHEAD, GAPS)) {
-                clientNotes.putIfAbsent(kind, 0);
             }
         }
         int seconds = (int) (duration / 1000) + 1;
