@@ -39,6 +39,11 @@ public final class Analysis {
      * {@code SendAck}, or an error that answers sends): {@code STRAY_ACK}, {@code STRAY_OFFLINE} ...
      */
     public static final String STRAY = "STRAY_";
+    /** The reliable client's counts ({@link #clientNotes()}). */
+    public static final String RESENT = "messages sent again (same client_msg_id)";
+    public static final String DROPPED_SHOWN = "redeliveries dropped by seq (already shown)";
+    public static final String DROPPED_AHEAD = "dropped by seq (ahead of the next)";
+    public static final String GAPS = "gaps (trimmed ranges) reported";
     /** How many seconds before a fault give the normal delivery rate that "resumed" compares with. */
     public static final int BASELINE_SECONDS = 10;
 
@@ -141,12 +146,14 @@ public final class Analysis {
     private final long[] deliveriesPerSecond;
     private final long[] p99PerSecond;
     private final long[] badPerSecond;
+    private final Map<String, Integer> clientNotes;
 
     private Analysis(long windowMillis, long durationMillis, String runText, int sends, long firstSend, long lastSend,
                      int deliveryEvents, int pairs,
                      Map<String, Integer> unrelatedErrors, Map<Outcome, List<Item>> byClass, List<Fault> faults,
                      long[] sortedLatencies, long[] sendsPerSecond, long[] deliveriesPerSecond, long[] p99PerSecond,
-                     long[] badPerSecond) {
+                     long[] badPerSecond, Map<String, Integer> clientNotes) {
+        this.clientNotes = clientNotes;
         this.windowMillis = windowMillis;
         this.durationMillis = durationMillis;
         this.runText = runText;
@@ -172,6 +179,17 @@ public final class Analysis {
      *                     may take: reconnects, session expiry, redelivery)
      */
     public static Analysis of(List<Event> history, long windowMillis) {
+        return of(history, windowMillis, false);
+    }
+
+    /**
+     * Analyses a history.
+     *
+     * @param offlineIsStored true for a stage whose SendAck lists a recipient as offline when it stored the message
+     *                        for their next login (stage 7: {@code client = reliable}): such a pair counts as
+     *                        accepted (delivered or lost-acked), not as rejected
+     */
+    public static Analysis of(List<Event> history, long windowMillis, boolean offlineIsStored) {
         List<Event> events = new ArrayList<>(history);
         events.sort(Comparator.comparingLong(Event::t)); // stable: equal times keep the recorded order
 
@@ -186,6 +204,13 @@ public final class Analysis {
         int sends = 0;
         long firstSend = -1;
         long lastSend = -1;
+        Map<String, Integer> clientNotes = new LinkedHashMap<>();
+        if (offlineIsStored) {
+            // A reliable client's run: its counts are shown even when they are 0, in this order.
+            for (String kind : List.of(RESENT, DROPPED_SHOWN, DROPPED_AHEAD, GAPS)) {
+                clientNotes.put(kind, 0);
+            }
+        }
         for (Event e : events) {
             duration = Math.max(duration, e.t());
             if (e.type() == null) {
@@ -212,6 +237,10 @@ public final class Analysis {
                 }
                 case "deliver" -> deliveries.add(e);
                 case "fault" -> faultEvents.add(e);
+                case "resend" -> clientNotes.merge(RESENT, 1, Integer::sum);
+                case "dropped" -> clientNotes.merge(e.text() != null && e.text().startsWith("ahead")
+                        ? DROPPED_AHEAD : DROPPED_SHOWN, 1, Integer::sum);
+                case "gap" -> clientNotes.merge(GAPS, 1, Integer::sum);
                 default -> {
                 }
             }
@@ -253,7 +282,7 @@ public final class Analysis {
             Map<String, List<Long>> got = delivered.getOrDefault(m, Map.of());
             for (String r : recipients.get(m)) {
                 List<Long> times = got.getOrDefault(r, List.of());
-                Outcome o = classify(reply, r, times.size());
+                Outcome o = classify(reply, r, times.size(), offlineIsStored);
                 long first = times.isEmpty() ? -1 : times.get(0);
                 if (first >= 0) {
                     latencies.add(first - s.getValue());
@@ -321,7 +350,7 @@ public final class Analysis {
                 pairItems.size(),
                 Collections.unmodifiableMap(unrelatedErrors), Collections.unmodifiableMap(byClass),
                 List.copyOf(faults), sorted(latencies), sendsPerSecond, deliveriesPerSecond, p99PerSecond,
-                badPerSecond);
+                badPerSecond, Collections.unmodifiableMap(clientNotes));
     }
 
     private static int bucket(long t) {
@@ -340,7 +369,7 @@ public final class Analysis {
         };
     }
 
-    private static Outcome classify(Reply reply, String recipient, int deliveries) {
+    private static Outcome classify(Reply reply, String recipient, int deliveries, boolean offlineIsStored) {
         if (deliveries >= 2) {
             return Outcome.DUPLICATED;
         }
@@ -348,7 +377,7 @@ public final class Analysis {
         if (reply == null || reply.type().equals("noreply")) {
             return once ? Outcome.DELIVERED_UNANSWERED : Outcome.LOST_UNANSWERED;
         }
-        if (reply.type().equals("error") || contains(reply.event().offline(), recipient)) {
+        if (reply.type().equals("error") || !offlineIsStored && contains(reply.event().offline(), recipient)) {
             return once ? Outcome.REJECTED_DELIVERED : Outcome.REJECTED;
         }
         // An ack that does not list the recipient as offline: accepted for it (an ack with both lists empty means
@@ -490,6 +519,14 @@ public final class Analysis {
     /** Error replies that answered no send (KICKED ...), by code. */
     public Map<String, Integer> unrelatedErrors() {
         return unrelatedErrors;
+    }
+
+    /**
+     * What a reliable client did that is not a class (informational): messages sent again, redeliveries it dropped by
+     * seq, gaps reported; by kind. Empty for the stop-and-wait client.
+     */
+    public Map<String, Integer> clientNotes() {
+        return clientNotes;
     }
 
     public int count(Outcome o) {

@@ -22,6 +22,11 @@ public final class Summary {
                     .map(e -> e.getKey() + " x" + e.getValue()).collect(Collectors.joining(", "))).append('\n');
         }
 
+        if (!a.clientNotes().isEmpty()) {
+            b.append("reliable client: ").append(a.clientNotes().entrySet().stream()
+                    .map(e -> e.getKey() + " " + e.getValue()).collect(Collectors.joining(", "))).append('\n');
+        }
+
         b.append('\n').append(String.format(Locale.ROOT, "%-22s %8s %8s%n", "class", "count", "% pairs"));
         for (Outcome o : Outcome.values()) {
             String pct = o.isPairOutcome() && a.pairs() > 0

@@ -3,6 +3,7 @@ package com.example.im.checker.run;
 import com.example.im.checker.analysis.Analysis;
 import com.example.im.checker.history.Event;
 import com.example.im.checker.history.History;
+import com.example.im.checker.wire.Ack;
 import com.example.im.checker.wire.ChatMessage;
 import com.example.im.checker.wire.Envelope;
 import com.example.im.checker.wire.ErrorCode;
@@ -48,10 +49,23 @@ import java.util.concurrent.TimeUnit;
  * client gives up on the connection, as a real client whose request timed out would, so a late reply can never be
  * taken for the answer to a later message. A message is never sent twice: judging the stage, not the client's
  * retries, is the point.
+ *
+ * <p><b>Reliable mode</b> ({@code client = reliable} in the stage's promise, stage 7 on) behaves as stage 7's
+ * {@code ChatClient} instead, because there the client's retries are part of the protocol: every message carries a
+ * {@code client_msg_id} ({@code <uid>-<seq>}); a message not acknowledged within {@link #RESEND_MS} is sent again with
+ * the same id on the same connection, and after a reconnect on the new one (the server stores it once); an
+ * {@code UNAVAILABLE} refusal is for now only, and the message goes again later. Replies are tied to messages by that
+ * id, and any {@code SendAck} for the id records the message as accepted. Still one message in flight: the next is sent
+ * once this one is acknowledged (or refused for good), so a sender's messages enter the mailboxes in its order. On the
+ * receiving side it shows a message only if its mailbox seq is the next one ({@link Display}), records only what it
+ * shows as a delivery (and what it drops as {@code dropped}), acknowledges cumulatively after each batch of reads, and
+ * logs in and pings with the last seq it showed (-1 at first).
  */
 final class CheckClient {
 
     static final long REPLY_TIMEOUT_MS = 10_000;
+    /** Reliable mode: a message not acknowledged for this long is sent again (stage 7's ChatClient.RESEND_MILLIS). */
+    static final long RESEND_MS = 5_000;
     static final int PING_EVERY_S = 1;
     static final int DEAD_AFTER_S = 8;
     /** Error codes that answer a send; any other error (KICKED, ALREADY_LOGGED_IN ...) is about the connection. */
@@ -63,6 +77,7 @@ final class CheckClient {
     private final EventLoopGroup group;
     private final History history;
     private final Random random;
+    private final boolean reliable;
 
     // Guarded by this.
     private Channel channel;
@@ -74,8 +89,17 @@ final class CheckClient {
     private int failures;
     private boolean stopped;
     private long sent;
+    // Reliable mode, guarded by this.
+    private Envelope awaitingFrame;       // the message in flight, as sent: sent again with the same client_msg_id
+    private final Display display = new Display();
+    private long ackedSeq = -1;          // the highest seq acknowledged to the server
 
     CheckClient(String uid, Directory directory, EventLoopGroup group, History history, long seed) {
+        this(uid, directory, group, history, seed, false);
+    }
+
+    CheckClient(String uid, Directory directory, EventLoopGroup group, History history, long seed, boolean reliable) {
+        this.reliable = reliable;
         this.uid = uid;
         this.directory = directory;
         this.group = group;
@@ -124,11 +148,73 @@ final class CheckClient {
         } else {
             chat.addAllToUidList(to);
         }
+        if (reliable) {
+            chat.setClientMsgId(clientMsgId(uid, seq));
+        }
+        Envelope frame = Envelope.newBuilder().setChat(chat).build();
         history.add(Event.send(history.now(), uid, seq, List.copyOf(to)));
         Channel ch = channel;
-        replyTimer = ch.eventLoop().schedule(() -> replyTimedOut(ch, seq), REPLY_TIMEOUT_MS, TimeUnit.MILLISECONDS);
-        ch.writeAndFlush(Envelope.newBuilder().setChat(chat).build());
+        if (reliable) {
+            awaitingFrame = frame;
+            replyTimer = ch.eventLoop().schedule(() -> resendDue(ch, seq), RESEND_MS, TimeUnit.MILLISECONDS);
+        } else {
+            replyTimer = ch.eventLoop().schedule(() -> replyTimedOut(ch, seq), REPLY_TIMEOUT_MS,
+                    TimeUnit.MILLISECONDS);
+        }
+        ch.writeAndFlush(frame);
         return true;
+    }
+
+    /** A reliable client's id for its message number {@code seq}: unique among the sender's messages. */
+    static String clientMsgId(String uid, long seq) {
+        return uid + "-" + seq;
+    }
+
+    /** The message number in a client_msg_id of this client's, or -1 when it is not one of this client's ids. */
+    static long seqOf(String uid, String clientMsgId) {
+        String prefix = uid + "-";
+        if (clientMsgId == null || !clientMsgId.startsWith(prefix)) {
+            return -1;
+        }
+        try {
+            long seq = Long.parseLong(clientMsgId.substring(prefix.length()));
+            return seq > 0 ? seq : -1;
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /** Reliable mode: no acknowledgement within RESEND_MS on this connection; the same frame goes again. */
+    private void resendDue(Channel ch, long seq) {
+        Envelope frame;
+        synchronized (this) {
+            if (awaiting != seq || channel != ch || !loggedIn || awaitingFrame == null) {
+                return; // answered, or the connection is gone: the next login sends it again
+            }
+            frame = awaitingFrame;
+            replyTimer = ch.eventLoop().schedule(() -> resendDue(ch, seq), RESEND_MS, TimeUnit.MILLISECONDS);
+        }
+        history.add(Event.resend(history.now(), uid, seq, "not acknowledged in " + RESEND_MS + " ms"));
+        ch.writeAndFlush(frame);
+    }
+
+    /** Reliable mode, after a login: the message still in flight goes again on the new connection. */
+    private void resendAfterLogin(Channel ch) {
+        Envelope frame;
+        long seq;
+        synchronized (this) {
+            if (awaiting < 0 || awaitingFrame == null || channel != ch) {
+                return;
+            }
+            frame = awaitingFrame;
+            seq = awaiting;
+            if (replyTimer != null) {
+                replyTimer.cancel(false);
+            }
+            replyTimer = ch.eventLoop().schedule(() -> resendDue(ch, seq), RESEND_MS, TimeUnit.MILLISECONDS);
+        }
+        history.add(Event.resend(history.now(), uid, seq, "after a reconnect"));
+        ch.writeAndFlush(frame);
     }
 
     private void replyTimedOut(Channel ch, long seq) {
@@ -201,7 +287,13 @@ final class CheckClient {
                 channel = ch;
                 node = target.nodeId();
             }
-            ch.writeAndFlush(Envelope.newBuilder().setLogin(Login.newBuilder().setUid(uid)).build());
+            Login.Builder login = Login.newBuilder().setUid(uid);
+            if (reliable) {
+                synchronized (this) {
+                    login.setLastSeq(display.last()); // -1 at first: the server resumes from its own cursor
+                }
+            }
+            ch.writeAndFlush(Envelope.newBuilder().setLogin(login).build());
             // A login that is never answered (a paused node) is a dead link too.
             ch.eventLoop().schedule(() -> {
                 synchronized (this) {
@@ -245,8 +337,15 @@ final class CheckClient {
                         failures = 0;
                     }
                     history.add(Event.login(t, uid, nodeId));
+                    if (reliable) {
+                        resendAfterLogin(ctx.channel());
+                    }
                 }
                 case SEND_ACK -> {
+                    if (reliable) {
+                        reliableAck(t, frame);
+                        return;
+                    }
                     long seq = settle();
                     if (seq >= 0) {
                         history.add(Event.ack(t, uid, seq, frame.getSendAck().getMsgId(),
@@ -259,9 +358,14 @@ final class CheckClient {
                 }
                 case ERROR -> {
                     ErrorCode code = frame.getError().getCode();
+                    if (reliable && !frame.getError().getClientMsgId().isEmpty()) {
+                        reliableError(t, frame);
+                        return;
+                    }
                     boolean answersSend;
                     synchronized (CheckClient.this) {
-                        answersSend = loggedIn && SEND_ERRORS.contains(code);
+                        // Reliable mode ties replies by client_msg_id: an error without one answers no send.
+                        answersSend = loggedIn && SEND_ERRORS.contains(code) && !reliable;
                     }
                     long seq = answersSend ? settle() : -1;
                     // A send's error with no message in flight answers nothing: recorded as stray, which fails the
@@ -292,7 +396,30 @@ final class CheckClient {
                     } catch (NumberFormatException e) {
                         seq = -1;
                     }
-                    history.add(Event.deliver(t, uid, from, seq, m.getMsgId()));
+                    if (!reliable) {
+                        history.add(Event.deliver(t, uid, from, seq, m.getMsgId()));
+                        return;
+                    }
+                    Display.Decision shown;
+                    long last;
+                    synchronized (CheckClient.this) {
+                        last = display.last();
+                        shown = display.offer(m.getSeq());
+                    }
+                    switch (shown) {
+                        case SHOW -> history.add(Event.deliver(t, uid, from, seq, m.getMsgId(), m.getSeq()));
+                        case ALREADY_SHOWN -> history.add(Event.dropped(t, uid, from, seq, m.getMsgId(), m.getSeq(),
+                                "already shown (last shown " + last + ")"));
+                        case AHEAD -> history.add(Event.dropped(t, uid, from, seq, m.getMsgId(), m.getSeq(),
+                                "ahead of the next one (last shown " + last + ")"));
+                        default -> throw new IllegalStateException(shown.name());
+                    }
+                }
+                case GAP -> {
+                    synchronized (CheckClient.this) {
+                        display.gap(frame.getGap().getToSeq());
+                    }
+                    history.add(Event.gap(t, uid, frame.getGap().getFromSeq(), frame.getGap().getToSeq()));
                 }
                 case GO_AWAY -> {
                     goingAway = true;
@@ -305,16 +432,80 @@ final class CheckClient {
             }
         }
 
+        /**
+         * Reliable mode: a SendAck names its message by client_msg_id. The one in flight is answered; an ack of an
+         * earlier message (a late answer to an attempt sent again) is recorded too: any ack of the id means the
+         * message was accepted. An id this client never sent is stray.
+         */
+        private void reliableAck(long t, Envelope frame) {
+            long seq = seqOf(uid, frame.getSendAck().getClientMsgId());
+            boolean known;
+            synchronized (CheckClient.this) {
+                known = seq > 0 && seq < nextSeq;
+                if (known && seq == awaiting) {
+                    settle();
+                }
+            }
+            if (known) {
+                history.add(Event.ack(t, uid, seq, frame.getSendAck().getMsgId(),
+                        List.copyOf(frame.getSendAck().getSentUidsList()),
+                        List.copyOf(frame.getSendAck().getOfflineUidsList())));
+            } else {
+                history.add(Event.error(t, uid, null, Analysis.STRAY + "ACK",
+                        "a SendAck for client_msg_id '" + frame.getSendAck().getClientMsgId()
+                                + "', which this client never sent"));
+            }
+        }
+
+        /**
+         * Reliable mode: an error that names a client_msg_id. UNAVAILABLE is for now only: the message stays in
+         * flight and goes again when its resend time comes. Any other refusal is final: the next message may go.
+         */
+        private void reliableError(long t, Envelope frame) {
+            ErrorCode code = frame.getError().getCode();
+            long seq = seqOf(uid, frame.getError().getClientMsgId());
+            boolean known;
+            synchronized (CheckClient.this) {
+                known = seq > 0 && seq < nextSeq;
+                if (known && seq == awaiting && code != ErrorCode.UNAVAILABLE) {
+                    settle();
+                }
+            }
+            history.add(Event.error(t, uid, known ? seq : null, known ? code.name() : Analysis.STRAY + code.name(),
+                    frame.getError().getText()));
+        }
+
         /** The message in flight is answered: returns its sequence, or -1 if none was in flight. */
         private long settle() {
             synchronized (CheckClient.this) {
                 long seq = awaiting;
                 awaiting = -1;
+                awaitingFrame = null;
                 if (replyTimer != null) {
                     replyTimer.cancel(false);
                 }
                 return seq;
             }
+        }
+
+        /** Reliable mode: after a batch of reads, one cumulative ack for everything shown so far. */
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            if (reliable) {
+                long seq;
+                synchronized (CheckClient.this) {
+                    seq = display.last();
+                    if (seq <= ackedSeq || seq < 0 || !loggedIn) {
+                        seq = -1;
+                    } else {
+                        ackedSeq = seq;
+                    }
+                }
+                if (seq >= 0) {
+                    ctx.writeAndFlush(Envelope.newBuilder().setAck(Ack.newBuilder().setSeq(seq)).build());
+                }
+            }
+            ctx.fireChannelReadComplete();
         }
 
         @Override
@@ -324,8 +515,13 @@ final class CheckClient {
                     why = "no frame for " + DEAD_AFTER_S + " s (dead link)";
                     ctx.close();
                 } else if (idle.state() == IdleState.WRITER_IDLE) {
-                    ctx.writeAndFlush(Envelope.newBuilder()
-                            .setPing(Ping.newBuilder().setSentAt(System.currentTimeMillis())).build());
+                    Ping.Builder ping = Ping.newBuilder().setSentAt(System.currentTimeMillis());
+                    if (reliable) {
+                        synchronized (CheckClient.this) {
+                            ping.setLastSeq(display.last()); // a node that has more pushes it now
+                        }
+                    }
+                    ctx.writeAndFlush(Envelope.newBuilder().setPing(ping).build());
                 }
             }
         }
@@ -343,7 +539,12 @@ final class CheckClient {
             synchronized (CheckClient.this) {
                 if (channel == ctx.channel()) {
                     channel = null;
-                    if (awaiting >= 0) {
+                    if (awaiting >= 0 && reliable) {
+                        // Kept: sent again, with the same client_msg_id, after the next login.
+                        if (replyTimer != null) {
+                            replyTimer.cancel(false);
+                        }
+                    } else if (awaiting >= 0) {
                         history.add(Event.noReply(t, uid, awaiting, "connection closed: " + why));
                         awaiting = -1;
                         if (replyTimer != null) {

@@ -17,6 +17,9 @@ final class Cluster implements AutoCloseable {
     private final EmbeddedZooKeeper zk;
     private final int redisPort;
     private EmbeddedRedis redis;
+    /** Instead of {@link #redis} when the promise asks for {@code redis = appendonly-always}. */
+    private DurableRedis durable;
+    private final Path redisDir;
     final List<Node> nodes = new ArrayList<>();
 
     Cluster(Stage stage, int count, Path dir) throws Exception {
@@ -25,17 +28,24 @@ final class Cluster implements AutoCloseable {
         Runtime.getRuntime().addShutdownHook(cleanup);
         try {
             zk = EmbeddedZooKeeper.start(-1);
+            // The AOF lives in the report directory: one run's, reused by every restart of the run.
+            redisDir = dir.resolve("redis-data");
             synchronized (this) {
-                redis = stage.usesRedis() ? EmbeddedRedis.start() : null;
+                if (stage.usesRedis() && stage.redisAof()) {
+                    deleteAof(redisDir);
+                    durable = DurableRedis.start(EmbeddedRedis.freePort(), redisDir);
+                } else {
+                    redis = stage.usesRedis() ? EmbeddedRedis.start() : null;
+                }
             }
-            redisPort = redis == null ? 0 : redis.port();
+            redisPort = durable != null ? durable.port() : redis == null ? 0 : redis.port();
             int zkPort = Integer.parseInt(zk.connectString().substring(zk.connectString().lastIndexOf(':') + 1));
             for (int i = 1; i <= count; i++) {
                 String id = "n" + i;
                 FaultProxy zkProxy = FaultProxy.start(id + "-zk", new InetSocketAddress("127.0.0.1", zkPort));
                 // A node of a stage without Redis gets a proxy anyway (to nowhere it will dial), to keep one shape.
                 FaultProxy redisProxy = FaultProxy.start(id + "-redis",
-                        new InetSocketAddress("127.0.0.1", redis == null ? 1 : redisPort));
+                        new InetSocketAddress("127.0.0.1", redisPort == 0 ? 1 : redisPort));
                 Node node = new Node(id, EmbeddedRedis.freePort(), stage, zkProxy, redisProxy,
                         dir.resolve("node-" + id + ".log"));
                 synchronized (this) {
@@ -55,9 +65,9 @@ final class Cluster implements AutoCloseable {
         return zk.connectString();
     }
 
-    String describe() {
+    synchronized String describe() {
         return "ZooKeeper " + zk.version() + " at " + zk.connectString()
-                + (redis == null ? "" : ", " + redis.description());
+                + (durable != null ? ", " + durable.description() : redis == null ? "" : ", " + redis.description());
     }
 
     /** Redis as the nodes' proxies reach it, for a test that looks at what the nodes left there. */
@@ -65,22 +75,35 @@ final class Cluster implements AutoCloseable {
         return "redis://127.0.0.1:" + redisPort;
     }
 
-    boolean hasRedis() {
-        return redis != null;
+    synchronized boolean hasRedis() {
+        return redis != null || durable != null;
+    }
+
+    /** True when Redis keeps an AOF (fsync always) and a restart reloads it. */
+    synchronized boolean redisDurable() {
+        return durable != null;
     }
 
     synchronized long redisPid() {
-        return redis.pid();
+        return durable != null ? durable.pid() : redis.pid();
     }
 
-    /** Redis stops and comes back empty on the same port (no persistence): what a failover to an empty replica or a
-     *  restart without AOF/RDB does. */
+    /**
+     * Without persistence: Redis stops and comes back empty on the same port, as a failover to an empty replica or a
+     * restart without AOF/RDB does. With the AOF: Redis is killed (SIGKILL, a crash) and comes back from its file.
+     */
     void redisStop() {
         EmbeddedRedis r;
+        DurableRedis d;
         synchronized (this) {
             r = redis;
+            d = durable;
         }
-        r.close();
+        if (d != null) {
+            d.kill();
+        } else {
+            r.close();
+        }
     }
 
     /** Refused once the cluster is closed: a fault still running at Ctrl-C must not start a Redis nobody stops. */
@@ -88,7 +111,22 @@ final class Cluster implements AutoCloseable {
         if (closed.get()) {
             throw new IllegalStateException("the cluster is closed: Redis is not started again");
         }
-        redis = EmbeddedRedis.startOn(redisPort);
+        if (durable != null) {
+            durable = DurableRedis.start(redisPort, redisDir); // the same directory: it loads the AOF
+        } else {
+            redis = EmbeddedRedis.startOn(redisPort);
+        }
+    }
+
+    /** A report directory used before holds an older run's AOF: a new run starts empty. */
+    private static void deleteAof(Path dir) throws java.io.IOException {
+        if (java.nio.file.Files.isDirectory(dir)) {
+            try (var files = java.nio.file.Files.walk(dir)) {
+                for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    java.nio.file.Files.delete(p);
+                }
+            }
+        }
     }
 
     void zkStop() throws Exception {
@@ -127,12 +165,17 @@ final class Cluster implements AutoCloseable {
             }
         }
         EmbeddedRedis r;
+        DurableRedis d;
         synchronized (this) {
             r = redis;
+            d = durable;
         }
         if (r != null) {
             Signals.sendQuietly("CONT", r.pid());
             r.close();
+        }
+        if (d != null) {
+            d.close();
         }
         try {
             if (zk != null) {

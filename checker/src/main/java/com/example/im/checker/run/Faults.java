@@ -119,11 +119,14 @@ final class Faults {
             }
             case "redis-restart" -> {
                 requireRedis(fault);
-                start(fault, "redis", "Redis stops and starts again empty on the same port after 1 s");
+                boolean durable = cluster.redisDurable();
+                start(fault, "redis", durable
+                        ? "Redis is killed (SIGKILL) and starts again from its AOF (fsync always) after 1 s"
+                        : "Redis stops and starts again empty on the same port after 1 s");
                 cluster.redisStop();
                 Thread.sleep(1_000);
                 cluster.redisStart();
-                end(fault, "redis", "answering again, empty");
+                end(fault, "redis", durable ? "answering again, AOF loaded" : "answering again, empty");
             }
             case "redis-pause" -> {
                 requireRedis(fault);

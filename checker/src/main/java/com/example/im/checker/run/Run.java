@@ -46,6 +46,12 @@ public final class Run {
     /** The end of a run: this long without a new event (and nothing in flight) means the stage has delivered all it
      *  will. Long enough for a retried inbox entry (stages 5-6 retry every second) to arrive. */
     static final long QUIET_SECONDS = 5;
+    /**
+     * The same for a reliable stage (stage 7): three of its resend and mailbox-comparison periods (5 s each). What it
+     * delivers late it delivers through those timers, and after a failover its first pushes to a moved user were seen
+     * to wait seconds; a run that stopped listening 5 s after the last event would call those messages lost.
+     */
+    static final long QUIET_SECONDS_RELIABLE = 15;
 
     private Run() {
     }
@@ -66,7 +72,8 @@ public final class Run {
                 List<CheckClient> clients = new ArrayList<>();
                 try {
                     for (int i = 0; i < s.clients(); i++) {
-                        clients.add(new CheckClient(String.format("c%02d", i), directory, group, history, s.seed()));
+                        clients.add(new CheckClient(String.format("c%02d", i), directory, group, history, s.seed(),
+                                s.stage().reliableClient()));
                     }
                     awaitRegistrations(directory, s.nodes());
                     clients.forEach(CheckClient::start);
@@ -151,8 +158,8 @@ public final class Run {
     }
 
     /**
-     * Waits for every reply and for deliveries to stop arriving ({@link #QUIET_SECONDS} s of quiet), bounded by
-     * --settle-seconds.
+     * Waits for every reply and for deliveries to stop arriving ({@link #QUIET_SECONDS} s of quiet, or
+     * {@link #QUIET_SECONDS_RELIABLE} for a reliable stage), bounded by --settle-seconds.
      */
     private static void settle(Settings s, History history, List<CheckClient> clients) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(s.settleSeconds());
@@ -166,7 +173,8 @@ public final class Run {
                 quietSince = System.nanoTime();
             }
             boolean inFlight = clients.stream().anyMatch(CheckClient::inFlight);
-            if (!inFlight && System.nanoTime() - quietSince > TimeUnit.SECONDS.toNanos(QUIET_SECONDS)) {
+            long quiet = s.stage().reliableClient() ? QUIET_SECONDS_RELIABLE : QUIET_SECONDS;
+            if (!inFlight && System.nanoTime() - quietSince > TimeUnit.SECONDS.toNanos(quiet)) {
                 return;
             }
         }

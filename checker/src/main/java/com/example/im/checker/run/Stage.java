@@ -13,8 +13,18 @@ import java.util.List;
  * @param mainClass  a node's main class
  * @param usesRedis  nodes take {@code --redis} (stage 5 on, and the naive design)
  * @param flags      further flags for every node, e.g. {@code --zk-session-timeout-ms 4000}
+ * @param reliableClient the clients behave as stage 7's: client_msg_id, resend until acknowledged, display by seq
+ *                   ({@code client = reliable} in the promise; default {@code stop-and-wait})
+ * @param redisAof   Redis runs with {@code appendonly yes}, {@code appendfsync always}, and a redis-restart is a
+ *                   SIGKILL and a restart from the AOF ({@code redis = appendonly-always}; default {@code none})
  */
-public record Stage(String name, String classpath, String mainClass, boolean usesRedis, List<String> flags) {
+public record Stage(String name, String classpath, String mainClass, boolean usesRedis, List<String> flags,
+                    boolean reliableClient, boolean redisAof) {
+
+    /** The promise's {@code client} setting: how the checker's clients behave. */
+    public static final String CLIENT_KEY = "client";
+    /** The promise's {@code redis} setting: how the checker runs redis-server. */
+    public static final String REDIS_KEY = "redis";
 
     /** The node's ZooKeeper session timeout, from its flags (a pause must outlast it to be a GC-pause fault). */
     public long zkSessionTimeoutMillis() {
@@ -40,7 +50,36 @@ public record Stage(String name, String classpath, String mainClass, boolean use
         if (main == null) {
             throw new IllegalArgumentException("the promise of " + name + " names no main class (main = ...)");
         }
-        return new Stage(name, classpath, main, usesRedis(promise.apply("uses")), splitFlags(promise.apply("flags")));
+        boolean redis = usesRedis(promise.apply("uses"));
+        boolean aof = redisAof(promise.apply(REDIS_KEY));
+        if (aof && !redis) {
+            throw new IllegalArgumentException("the promise of " + name + " sets redis = appendonly-always, but its"
+                    + " nodes use no Redis (uses = ...)");
+        }
+        return new Stage(name, classpath, main, redis, splitFlags(promise.apply("flags")),
+                reliableClient(promise.apply(CLIENT_KEY)), aof);
+    }
+
+    /** {@code client = reliable} (stage 7's client) or {@code stop-and-wait} (absent: the default). */
+    public static boolean reliableClient(String client) {
+        if (client == null || client.strip().equals("stop-and-wait")) {
+            return false;
+        }
+        if (client.strip().equals("reliable")) {
+            return true;
+        }
+        throw new IllegalArgumentException("client = " + client + ": expected 'stop-and-wait' or 'reliable'");
+    }
+
+    /** {@code redis = appendonly-always} (AOF, fsync on every write) or {@code none} (absent: the default). */
+    public static boolean redisAof(String redis) {
+        if (redis == null || redis.strip().equals("none")) {
+            return false;
+        }
+        if (redis.strip().equals("appendonly-always")) {
+            return true;
+        }
+        throw new IllegalArgumentException("redis = " + redis + ": expected 'none' or 'appendonly-always'");
     }
 
     static boolean usesRedis(String uses) {
