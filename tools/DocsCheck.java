@@ -51,12 +51,12 @@ public final class DocsCheck {
         Path docs = root.resolve("docs");
         List<String> problems = new ArrayList<>();
         int blocks = 0;
-        List<Path> files;
-        try (Stream<Path> s = Files.list(docs)) {
-            files = s.filter(p -> p.toString().endsWith(".md")).sorted().toList();
-        }
+        List<Path> files = markdown(root);
         for (Path file : files) {
             String text = Files.readString(file, StandardCharsets.UTF_8);
+            if (file.equals(root.resolve(ZH).resolve("benchmarks.md"))) {
+                text = mirrorBenchTable(root, text, problems);
+            }
             Matcher m = BLOCK.matcher(text);
             StringBuilder out = new StringBuilder();
             while (m.find()) {
@@ -86,8 +86,11 @@ public final class DocsCheck {
                 Files.writeString(file, out.toString(), StandardCharsets.UTF_8);
             }
         }
-        // Broken section references are problems --fix cannot solve, like a snippet whose tag is gone.
-        List<String> broken = sectionReferences(root);
+        // The two languages: every page has its counterpart, a language switch, and the same structure.
+        problems.addAll(languages(root, fix));
+        // Broken section references are problems --fix cannot solve, like a snippet whose tag is gone (except in a
+        // Chinese page that names an English heading: --fix puts the Chinese heading at the same place instead).
+        List<String> broken = sectionReferences(root, fix);
         problems.addAll(broken);
         if (problems.isEmpty() || fix) {
             System.out.printf("docs check: %d generated blocks in %d files %s, %d section references checked%n",
@@ -96,8 +99,9 @@ public final class DocsCheck {
             System.exit(problems.stream().anyMatch(p -> !p.endsWith("is stale")) ? 1 : 0);
         }
         problems.forEach(p -> System.out.println("  ! " + p));
-        System.out.println(broken.size() == problems.size()
-                ? "docs check failed: point each reference above at a heading of the file it names"
+        System.out.println(problems.stream().noneMatch(p -> p.endsWith("is stale"))
+                ? "docs check failed: point each reference above at a heading of the file it names, give each page its"
+                        + " counterpart in the other language, and keep their structure the same"
                 : "docs check failed: run `java tools/DocsCheck.java --fix` and commit the result");
         System.exit(1);
     }
@@ -118,7 +122,7 @@ public final class DocsCheck {
     private static final Pattern HEADING = Pattern.compile("^#{1,6}\\s+(.*?)\\s*$");
 
     /** Every section reference that names no file or no heading in it, as "file:line: what is wrong". */
-    private static List<String> sectionReferences(Path root) throws IOException {
+    private static List<String> sectionReferences(Path root, boolean fix) throws IOException {
         List<Path> sources = new ArrayList<>();
         try (Stream<Path> s = Files.list(root)) {
             for (Path dir : s.filter(Files::isDirectory).sorted().toList()) {
@@ -134,14 +138,13 @@ public final class DocsCheck {
                 }
             }
         }
-        try (Stream<Path> s = Files.list(root.resolve("docs"))) {
-            s.filter(p -> p.toString().endsWith(".md")).sorted().forEach(sources::add);
-        }
-        sources.add(root.resolve("README.md"));
+        sources.addAll(markdown(root));
         java.util.Map<String, List<String>> headings = new java.util.HashMap<>();
         List<String> broken = new ArrayList<>();
         for (Path source : sources) {
-            String text = Files.readString(source, StandardCharsets.UTF_8);
+            String original = Files.readString(source, StandardCharsets.UTF_8);
+            String text = original;
+            java.util.Map<String, String> translated = new java.util.HashMap<>();
             if (source.toString().endsWith(".md")) {
                 // A generated block repeats code whose references are checked in the code; blank it, keep its lines.
                 Matcher b = BLOCK.matcher(text);
@@ -160,17 +163,187 @@ public final class DocsCheck {
                 String heading = LINE_BREAK.matcher(m.group(3)).replaceAll(" ").strip();
                 String where = root.relativize(source) + ":" + (text.substring(0, m.start()).chars()
                         .filter(c -> c == '\n').count() + 1);
-                if (!doc.getParent().equals(root.resolve("docs")) || !Files.isRegularFile(doc)) {
+                Path dir = doc.getParent();
+                if (!(dir.equals(root.resolve("docs")) || dir.equals(root.resolve("docs/answers"))
+                        || dir.equals(root.resolve(ZH)) || dir.equals(root.resolve(ZH).resolve("answers")))
+                        || !Files.isRegularFile(doc)) {
                     broken.add(where + ": " + file + " is not a file under docs/ (name it docs/<chapter>.md)");
                     continue;
                 }
                 List<String> known = headings.computeIfAbsent(file, f -> headingsOf(doc));
-                if (known.stream().noneMatch(h -> h.equals(heading) || h.startsWith(heading + ":"))) {
-                    broken.add(where + ": " + file + " has no heading \"" + heading + "\"");
+                if (known.stream().anyMatch(h -> names(h, heading))) {
+                    continue;
                 }
+                // A Chinese page may name the English heading: the Chinese heading at the same place replaces it.
+                String zh = null;
+                Path english = doc.startsWith(root.resolve(ZH)) ? counterpart(root, doc) : null;
+                if (english != null && Files.isRegularFile(english)) {
+                    List<String> en = headingsOf(english);
+                    for (int i = 0; i < en.size() && i < known.size(); i++) {
+                        if (names(en.get(i), heading) && en.size() == known.size()) {
+                            zh = known.get(i);
+                            break;
+                        }
+                    }
+                }
+                if (zh != null && fix) {
+                    translated.put(heading, zh);
+                } else {
+                    broken.add(where + ": " + file + " has no heading \"" + heading + "\""
+                            + (zh != null ? " (--fix puts its Chinese heading \"" + zh + "\" there)" : ""));
+                }
+            }
+            if (!translated.isEmpty()) {
+                Matcher r = SECTION_REF.matcher(original);
+                StringBuilder out = new StringBuilder();
+                while (r.find()) {
+                    String zh = translated.get(r.group(3));
+                    String replacement = zh == null ? r.group()
+                            : r.group().substring(0, r.start(3) - r.start()) + zh + "\"";
+                    r.appendReplacement(out, Matcher.quoteReplacement(replacement));
+                }
+                Files.writeString(source, r.appendTail(out).toString(), StandardCharsets.UTF_8);
             }
         }
         return broken;
+    }
+
+    /** A heading names a quoted section when it is the quoted text, or starts with it and a colon. */
+    private static boolean names(String heading, String quoted) {
+        return heading.equals(quoted) || heading.startsWith(quoted + ":") || heading.startsWith(quoted + "：");
+    }
+
+    /** Where the Chinese pages live: the same names as under docs/, the README's is README.zh-CN.md. */
+    private static final String ZH = "docs/zh-CN";
+
+    /** Every page in both languages: the READMEs, docs/ and docs/answers/, and their Chinese counterparts. */
+    private static List<Path> markdown(Path root) throws IOException {
+        List<Path> pages = new ArrayList<>();
+        for (String dir : List.of("docs", "docs/answers", ZH, ZH + "/answers")) {
+            Path d = root.resolve(dir);
+            if (Files.isDirectory(d)) {
+                try (Stream<Path> s = Files.list(d)) {
+                    s.filter(p -> p.toString().endsWith(".md")).sorted().forEach(pages::add);
+                }
+            }
+        }
+        for (String readme : List.of("README.md", "README.zh-CN.md")) {
+            if (Files.isRegularFile(root.resolve(readme))) {
+                pages.add(root.resolve(readme));
+            }
+        }
+        return pages;
+    }
+
+    /** The page in the other language: docs/X.md and docs/zh-CN/X.md, README.md and README.zh-CN.md. */
+    private static Path counterpart(Path root, Path page) {
+        Path rel = root.relativize(page);
+        if (rel.toString().equals("README.md")) {
+            return root.resolve("README.zh-CN.md");
+        }
+        if (rel.toString().equals("README.zh-CN.md")) {
+            return root.resolve("README.md");
+        }
+        Path zh = root.resolve(ZH);
+        return page.startsWith(zh) ? root.resolve("docs").resolve(zh.relativize(page))
+                : zh.resolve(root.resolve("docs").relativize(page));
+    }
+
+    /**
+     * The Chinese pages keep in step with the English ones: each page has its counterpart, starts with a language
+     * switch linking to it (--fix writes the switch), and has the same structure: the same heading levels in the
+     * same order, the same generated blocks, the same number of code blocks. What a translation says is for a
+     * reader to judge; that it covers every section of the English page, and no more, is checked here.
+     */
+    private static List<String> languages(Path root, boolean fix) throws IOException {
+        List<String> problems = new ArrayList<>();
+        for (Path page : markdown(root)) {
+            String rel = root.relativize(page).toString();
+            boolean chinese = rel.startsWith(ZH) || rel.equals("README.zh-CN.md");
+            Path other = counterpart(root, page);
+            if (!Files.isRegularFile(other)) {
+                problems.add(rel + ": has no " + (chinese ? "English" : "Chinese") + " counterpart "
+                        + root.relativize(other) + " (translate it; docs/zh-CN/ mirrors docs/)");
+                continue;
+            }
+            String link = page.getParent().relativize(other).toString().replace('\\', '/');
+            String expected = chinese ? "[English](" + link + ") | **中文**" : "**English** | [中文](" + link + ")";
+            String text = Files.readString(page, StandardCharsets.UTF_8);
+            String first = text.lines().findFirst().orElse("");
+            if (!first.equals(expected)) {
+                if (fix) {
+                    boolean isSwitch = first.contains("[English](") || first.contains("[中文](");
+                    text = expected + "\n" + (isSwitch ? text.substring(Math.min(text.length(), first.length() + 1))
+                            : "\n" + text);
+                    Files.writeString(page, text, StandardCharsets.UTF_8);
+                } else {
+                    problems.add(rel + ":1: the language switch should be: " + expected + " (is stale)");
+                }
+            }
+            if (chinese) {
+                continue;
+            }
+            List<String> a = structure(page);
+            List<String> b = structure(other);
+            for (int i = 0; i < Math.max(a.size(), b.size()); i++) {
+                String x = i < a.size() ? a.get(i) : "(nothing)";
+                String y = i < b.size() ? b.get(i) : "(nothing)";
+                if (!x.replaceAll(" @\\d+$", "").equals(y.replaceAll(" @\\d+$", ""))) {
+                    problems.add(rel + " and " + root.relativize(other) + " differ in structure: " + x + " vs " + y
+                            + " (headings, generated blocks and code blocks must match, in order)");
+                    break;
+                }
+            }
+        }
+        return problems;
+    }
+
+    /** A page's skeleton: "h2 @line" per heading, each generated block's marker, "code @line" per code block. */
+    private static List<String> structure(Path page) throws IOException {
+        List<String> items = new ArrayList<>();
+        boolean fenced = false;
+        int n = 0;
+        for (String line : Files.readAllLines(page, StandardCharsets.UTF_8)) {
+            n++;
+            if (line.stripLeading().startsWith("```")) {
+                if (!fenced) {
+                    items.add("code block @" + n);
+                }
+                fenced = !fenced;
+                continue;
+            }
+            if (fenced) {
+                continue;
+            }
+            Matcher h = HEADING.matcher(line);
+            if (h.matches()) {
+                items.add("h" + line.indexOf(' ') + " @" + n);
+            } else if (line.startsWith("<!-- ") && line.endsWith(" -->")) {
+                items.add(line + " @" + n);
+            }
+        }
+        return items;
+    }
+
+    /** The Chinese benchmarks page shows the English page's table, the one source of the figures. */
+    private static String mirrorBenchTable(Path root, String text, List<String> problems) throws IOException {
+        String md = Files.readString(root.resolve("docs/benchmarks.md"), StandardCharsets.UTF_8);
+        String open = "<!-- bench-table -->";
+        String close = "<!-- /bench-table -->";
+        int s = md.indexOf(open);
+        int e = md.indexOf(close);
+        int zs = text.indexOf(open);
+        int ze = text.indexOf(close);
+        if (s < 0 || e < s || zs < 0 || ze < zs) {
+            problems.add(ZH + "/benchmarks.md: needs the table's markers " + open + " ... " + close);
+            return text;
+        }
+        String table = md.substring(s, e);
+        if (!text.substring(zs, ze).equals(table)) {
+            problems.add(ZH + "/benchmarks.md: bench-table is stale");
+            return text.substring(0, zs) + table + text.substring(ze);
+        }
+        return text;
     }
 
     /** The text of every Markdown heading in a file, skipping fenced code (where # starts a shell comment). */
