@@ -187,7 +187,7 @@ public final class DocsCheck {
                     }
                 }
                 if (zh != null && fix) {
-                    translated.put(heading, zh);
+                    translated.put(file + "\n" + heading, zh);
                 } else {
                     broken.add(where + ": " + file + " has no heading \"" + heading + "\""
                             + (zh != null ? " (--fix puts its Chinese heading \"" + zh + "\" there)" : ""));
@@ -197,7 +197,9 @@ public final class DocsCheck {
                 Matcher r = SECTION_REF.matcher(original);
                 StringBuilder out = new StringBuilder();
                 while (r.find()) {
-                    String zh = translated.get(r.group(3));
+                    Path doc = r.group(1) != null ? root.resolve("docs").resolve(r.group(1))
+                            : source.getParent().resolve(r.group(2)).normalize();
+                    String zh = translated.get(root.relativize(doc) + "\n" + r.group(3));
                     String replacement = zh == null ? r.group()
                             : r.group().substring(0, r.start(3) - r.start()) + zh + "\"";
                     r.appendReplacement(out, Matcher.quoteReplacement(replacement));
