@@ -53,7 +53,8 @@ public final class DocsCheck {
         int blocks = 0;
         List<Path> files = markdown(root);
         for (Path file : files) {
-            String text = Files.readString(file, StandardCharsets.UTF_8);
+            String original = Files.readString(file, StandardCharsets.UTF_8);
+            String text = original;
             if (file.equals(root.resolve(ZH).resolve("benchmarks.md"))) {
                 text = mirrorBenchTable(root, text, problems);
             }
@@ -82,7 +83,7 @@ public final class DocsCheck {
                 m.appendReplacement(out, Matcher.quoteReplacement(m.group(1) + expected + m.group(5)));
             }
             m.appendTail(out);
-            if (fix && !out.toString().equals(text)) {
+            if (fix && !out.toString().equals(original)) {
                 Files.writeString(file, out.toString(), StandardCharsets.UTF_8);
             }
         }
