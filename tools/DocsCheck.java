@@ -16,7 +16,7 @@ import java.util.stream.Stream;
  *   java tools/DocsCheck.java --fix    # rewrite the generated blocks in place
  * </pre>
  *
- * Four kinds of generated block live in docs/*.md:
+ * Four kinds of generated block live in docs/*.md and docs/zh-CN/*.md:
  * <ul>
  *   <li>{@code <!-- stage-diff: OLD NEW -->} ... {@code <!-- /stage-diff -->}: the "What changed" diffstat, exactly
  *       what {@code tools/stage-diff.sh --stat OLD NEW} prints (OLD may be {@code none});</li>
@@ -38,7 +38,16 @@ import java.util.stream.Stream;
  * and in the READMEs must name an existing file under docs/ with a heading ({@code #} to {@code ######}, outside code
  * fences) whose text is the quoted text, or starts with it followed by a colon ("Two more bounds" for "Two more
  * bounds: the login deadline and the slow reader"). A broken one is reported as file:line and fails the check; --fix
- * does not guess a repair.
+ * does not guess a repair, with one exception: a Chinese page that names an English heading of a Chinese page gets
+ * the Chinese heading at the same position (the two pages have the same structure, see below).
+ *
+ * <p>Two languages: every page (README.md, docs/*.md, docs/answers/*.md) has a Chinese counterpart
+ * (README.zh-CN.md, docs/zh-CN/..., the same names) and the other way round. Both start with a language switch
+ * linking to each other (--fix writes it), and they have the same structure: the same heading levels in the same
+ * order, the same generated-block markers, the same number of code blocks. The generated blocks of both come from
+ * the same source (the Chinese benchmarks page shows the English page's table). So a change to an English page
+ * that adds, removes or moves a section fails here until its Chinese page has the same change; a change inside a
+ * section is the author's to carry over (same commit, by the rule in DESIGN.md).
  */
 public final class DocsCheck {
 
