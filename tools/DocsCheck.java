@@ -293,6 +293,14 @@ public final class DocsCheck {
                 }
             }
             if (chinese) {
+                String typeset = typography(text);
+                if (!typeset.equals(text)) {
+                    if (fix) {
+                        Files.writeString(page, typeset, StandardCharsets.UTF_8);
+                    } else {
+                        problems.add(rel + ": Chinese typography (full-width punctuation, unwrapped lines) is stale");
+                    }
+                }
                 continue;
             }
             List<String> a = structure(page);
@@ -335,6 +343,161 @@ public final class DocsCheck {
             }
         }
         return items;
+    }
+
+    private static final Pattern GENERATED_OPEN = Pattern.compile(
+            "<!-- (stage-diff|snippet|bench|promises): .*-->|<!-- bench-table -->");
+
+    private static final Pattern LIST_ITEM = Pattern.compile("^\\s*(?:[-*+]|\\d+\\.)\\s.*");
+
+    /** Chinese characters and the full-width punctuation that goes with them. */
+    private static boolean chinese(int c) {
+        return Character.UnicodeScript.of(c) == Character.UnicodeScript.HAN || "，。、：；？！（）“”《》「」".indexOf(c) >= 0;
+    }
+
+    /**
+     * Chinese typography for a Chinese page's prose (code, generated blocks and HTML comments are left alone):
+     * a line break inside a paragraph between two Chinese characters is removed (a browser shows it as a space),
+     * and , : ; ? ! ( ) next to Chinese text become their full-width forms (，：；？！（）). Idempotent.
+     */
+    static String typography(String text) {
+        List<String> out = new ArrayList<>();
+        List<Boolean> typeset = new ArrayList<>();
+        boolean fenced = false;
+        String block = null;
+        boolean prose = false;
+        for (String line : text.split("\n", -1)) {
+            String t = line.strip();
+            Matcher g = GENERATED_OPEN.matcher(t);
+            boolean code = block != null || fenced || t.startsWith("```") || t.startsWith("<");
+            if (block != null && t.startsWith("<!-- /" + block)) {
+                block = null;
+            } else if (t.startsWith("```") && block == null) {
+                fenced = !fenced;
+            } else if (!fenced && block == null && g.matches()) {
+                block = g.group(1) != null ? g.group(1) + " -->" : "bench-table -->";
+            }
+            if (code) {
+                out.add(line);
+                typeset.add(false);
+                prose = false;
+                continue;
+            }
+            boolean heading = HEADING.matcher(line).matches();
+            String previous = prose ? out.get(out.size() - 1) : null;
+            boolean quoted = t.startsWith(">");
+            String body = quoted ? t.substring(1).strip() : t;
+            if (previous != null && !t.isEmpty() && !heading && !t.startsWith("|") && !LIST_ITEM.matcher(line).matches()
+                    && quoted == previous.strip().startsWith(">") && !previous.endsWith("  ")
+                    && !previous.endsWith("\\")) {
+                String a = punctuate(previous, true);
+                String b = punctuate(body, true);
+                if (chinese(a.codePointBefore(a.length())) && chinese(b.codePointAt(0))) {
+                    out.set(out.size() - 1, previous + body);
+                    continue;
+                }
+            }
+            out.add(line);
+            typeset.add(!heading);
+            prose = !t.isEmpty() && !heading && !t.startsWith("|");
+            if (heading) {
+                out.set(out.size() - 1, punctuate(line, false));
+            }
+        }
+        for (int i = 0; i < out.size(); i++) {
+            if (typeset.get(i)) {
+                out.set(i, punctuate(out.get(i), true));
+            }
+        }
+        return String.join("\n", out);
+    }
+
+    /** Full-width , : ; ? ! ( ) next to Chinese text, outside `code` and link targets; tight spacing unless kept. */
+    private static String punctuate(String line, boolean tighten) {
+        int n = line.length();
+        boolean[] kept = new boolean[n];
+        for (int i = 0; i < n; i++) {
+            char c = line.charAt(i);
+            if (c == '`') {
+                int run = i;
+                while (run < n && line.charAt(run) == '`') {
+                    run++;
+                }
+                String fence = line.substring(i, run);
+                int close = line.indexOf(fence, run);
+                int end = close < 0 ? run : close + fence.length();
+                for (int k = i; k < end; k++) {
+                    kept[k] = true;
+                }
+                i = end - 1;
+            } else if (c == ']' && i + 1 < n && line.charAt(i + 1) == '(') {
+                int close = line.indexOf(')', i + 1);
+                for (int k = i; k <= (close < 0 ? i + 1 : close); k++) {
+                    kept[k] = true;
+                }
+                i = close < 0 ? i + 1 : close;
+            } else if (c == '<' && line.indexOf('>', i) > 0) {
+                int close = line.indexOf('>', i);
+                for (int k = i; k <= close; k++) {
+                    kept[k] = true;
+                }
+                i = close;
+            }
+        }
+        char[] chars = line.toCharArray();
+        boolean[] changed = new boolean[n];
+        java.util.ArrayDeque<Integer> open = new java.util.ArrayDeque<>();
+        for (int i = 0; i < n; i++) {
+            if (kept[i]) {
+                continue;
+            }
+            char c = chars[i];
+            if (c == '(') {
+                open.push(i);
+            } else if (c == ')' && !open.isEmpty()) {
+                int o = open.pop();
+                boolean inside = line.substring(o + 1, i).codePoints().anyMatch(DocsCheck::chinese);
+                if (inside || chinese(neighbour(line, o, -1)) || chinese(neighbour(line, i, 1))) {
+                    chars[o] = '（';
+                    chars[i] = '）';
+                    changed[o] = true;
+                    changed[i] = true;
+                }
+            } else if (",:;?!".indexOf(c) >= 0 && !(c == '!' && i + 1 < n && chars[i + 1] == '[')) {
+                int before = neighbour(line, i, -1);
+                int after = neighbour(line, i, 1);
+                boolean number = Character.isDigit(before) && Character.isDigit(after);
+                if (!number && (chinese(before) || chinese(after))) {
+                    chars[i] = "，：；？！".charAt(",:;?!".indexOf(c));
+                    changed[i] = true;
+                }
+            }
+        }
+        StringBuilder b = new StringBuilder();
+        int indent = line.length() - line.stripLeading().length();
+        for (int i = 0; i < n; i++) {
+            boolean space = chars[i] == ' ' && i >= indent && tighten && !kept[i];
+            if (space && ((i + 1 < n && changed[i + 1]) || (b.length() > 0 && isFullWidth(b.charAt(b.length() - 1))
+                    && i > 0 && changed[i - 1]))) {
+                continue;
+            }
+            b.append(chars[i]);
+        }
+        return b.toString();
+    }
+
+    private static boolean isFullWidth(char c) {
+        return "，：；？！（）".indexOf(c) >= 0;
+    }
+
+    /** The nearest character that is not a space, before (-1) or after (1) position i; 0 at the line's end. */
+    private static int neighbour(String line, int i, int direction) {
+        for (int k = i + direction; k >= 0 && k < line.length(); k += direction) {
+            if (line.charAt(k) != ' ') {
+                return line.charAt(k);
+            }
+        }
+        return 0;
     }
 
     /** The Chinese benchmarks page shows the English page's table, the one source of the figures. */
