@@ -412,7 +412,7 @@ public final class DocsCheck {
         return String.join("\n", out);
     }
 
-    /** Full-width , : ; ? ! ( ) next to Chinese text, outside `code` and link targets; tight spacing unless kept. */
+    /** Full-width , : ; ? ! ( ) next to Chinese text, outside `code`, "quotes" and link targets; tight spacing. */
     private static String punctuate(String line, boolean tighten) {
         int n = line.length();
         boolean[] kept = new boolean[n];
@@ -436,6 +436,13 @@ public final class DocsCheck {
                     kept[k] = true;
                 }
                 i = close < 0 ? i + 1 : close;
+            } else if (c == '"' && line.indexOf('"', i + 1) > 0) {
+                // A quoted heading (a section reference) must stay the heading's exact text.
+                int close = line.indexOf('"', i + 1);
+                for (int k = i; k <= close; k++) {
+                    kept[k] = true;
+                }
+                i = close;
             } else if (c == '<' && line.indexOf('>', i) > 0) {
                 int close = line.indexOf('>', i);
                 for (int k = i; k <= close; k++) {
