@@ -1,9 +1,12 @@
 package com.example.im.route;
 
+import static com.example.im.route.RawProtocol.ack;
+import static com.example.im.route.RawProtocol.chat;
+import static com.example.im.route.RawProtocol.nextMessage;
+import static com.example.im.route.RawProtocol.rawLogin;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.example.im.protocol.Ack;
 import com.example.im.protocol.ChatMessage;
 import com.example.im.protocol.Envelope;
 import com.example.im.protocol.Login;
@@ -11,9 +14,12 @@ import com.example.im.server.ChatServer;
 import com.example.im.server.WireFrames;
 import com.example.im.testkit.RawSocketClient;
 import com.example.im.testkit.RedisExtension;
+import java.io.ByteArrayOutputStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -51,34 +57,6 @@ class ReliableDeliveryTest {
 
     private ChatServer node() throws InterruptedException {
         return nodes.start(nodes.config().withDelivery(FAST));
-    }
-
-    /** A raw client: it acknowledges only when the test says so. */
-    private static RawSocketClient rawLogin(ChatServer node, String uid, long lastSeq) {
-        RawSocketClient raw = RawSocketClient.connect(node.localAddress());
-        WireFrames.write(raw, Envelope.newBuilder().setLogin(Login.newBuilder().setUid(uid).setLastSeq(lastSeq))
-                .build());
-        assertThat(WireFrames.read(raw).hasLoginAck()).isTrue();
-        return raw;
-    }
-
-    private static Envelope chat(String to, String content, String clientMsgId) {
-        return Envelope.newBuilder().setChat(ChatMessage.newBuilder().setToUid(to).setContent(content)
-                .setClientMsgId(clientMsgId)).build();
-    }
-
-    private static Envelope ack(long seq) {
-        return Envelope.newBuilder().setAck(Ack.newBuilder().setSeq(seq)).build();
-    }
-
-    /** The next frame that is a chat message (skips acks and pongs). */
-    private static ChatMessage nextMessage(RawSocketClient raw) {
-        while (true) {
-            Envelope frame = WireFrames.read(raw);
-            if (frame.hasChat()) {
-                return frame.getChat();
-            }
-        }
     }
 
     @Test
@@ -119,6 +97,85 @@ class ReliableDeliveryTest {
             }
         }
         assertThat(inspect.xlen(MailboxStore.mailboxKey("bob"))).isEqualTo(1);
+    }
+
+    /**
+     * alice's client, unsure whether its old connection (on A) still works, sends the same client_msg_id on a new
+     * connection (on B) at the same moment as on the old one: two nodes store it at once. It is stored once, pushed
+     * once, and every SendAck names the same msg_id. The newer login kicks the older connection, so in a given
+     * attempt the old one may be closed before its SendAck goes out (a lost SendAck, which is allowed); the race is
+     * run until both connections got theirs at least once, and every attempt must store once.
+     */
+    @Test
+    void theSameClientMsgIdSentConcurrentlyOnTwoConnectionsOfTheSameUserIsStoredOnceUnderOneMsgId() throws Exception {
+        ChatServer a = node();
+        ChatServer b = node();
+        int bothAcknowledged = 0;
+        int attempts = 0;
+        try (RawSocketClient bob = rawLogin(b, "bob", 0)) {
+            for (int attempt = 1; attempt <= 20 && bothAcknowledged < 2; attempt++) {
+                attempts = attempt;
+                String cmid = "race-" + attempt;
+                try (RawSocketClient old = rawLogin(a, "alice", 0);
+                     RawSocketClient fresh = RawSocketClient.connect(b.localAddress())) {
+                    byte[] oldSend = WireFrames.frame(chat("bob", "raced", cmid));
+                    ByteArrayOutputStream freshSend = new ByteArrayOutputStream();
+                    freshSend.writeBytes(WireFrames.frame(Envelope.newBuilder().setLogin(
+                            Login.newBuilder().setUid("alice").setLastSeq(0)).build()));
+                    freshSend.writeBytes(WireFrames.frame(chat("bob", "raced", cmid)));
+                    CyclicBarrier start = new CyclicBarrier(2);
+                    Thread other = new Thread(() -> {
+                        awaitQuietly(start);
+                        old.write(oldSend);
+                    });
+                    other.start();
+                    awaitQuietly(start);
+                    fresh.write(freshSend.toByteArray());
+                    other.join();
+
+                    String freshId = RawProtocol.nextReply(fresh).getSendAck().getMsgId();
+                    String oldId = sendAckOrNull(old);
+                    if (oldId != null) {
+                        assertThat(oldId).as("attempt %d: both SendAcks name one msg_id", attempt).isEqualTo(freshId);
+                        bothAcknowledged++;
+                    }
+                    ChatMessage got = nextMessage(bob);
+                    assertThat(got.getMsgId()).isEqualTo(freshId);
+                    assertThat(got.getSeq()).as("attempt %d: one seq per message", attempt).isEqualTo(attempt);
+                    WireFrames.write(bob, ack(got.getSeq()));
+                    assertThat(inspect.xlen(MailboxStore.mailboxKey("bob"))).as("attempt %d", attempt)
+                            .isEqualTo(attempt);
+                }
+            }
+        }
+        System.out.printf("same client_msg_id raced on two connections: %d attempts for 2 with both acks%n",
+                attempts);
+        assertThat(bothAcknowledged).as("attempts in which both connections got their SendAck").isEqualTo(2);
+    }
+
+    private static void awaitQuietly(CyclicBarrier barrier) {
+        try {
+            barrier.await(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** The SendAck's msg_id on a connection that may be kicked (and closed) first; null then. */
+    private static String sendAckOrNull(RawSocketClient raw) {
+        try {
+            while (true) {
+                Envelope frame = WireFrames.read(raw);
+                if (frame.hasSendAck()) {
+                    return frame.getSendAck().getMsgId();
+                }
+                if (frame.hasError()) {
+                    return null; // KICKED: the newer login won before the SendAck went out
+                }
+            }
+        } catch (RuntimeException closed) {
+            return null;
+        }
     }
 
     @Test
