@@ -9,6 +9,7 @@ import com.example.im.client.Recorder;
 import com.example.im.protocol.Envelope;
 import com.example.im.server.ChatServer;
 import com.example.im.server.ServerConfig;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import redis.clients.jedis.RedisClient;
@@ -73,7 +74,8 @@ final class Nodes implements AutoCloseable {
         ChatClient client = ChatClient.connect(config,
                 NodeLocator.fixed("127.0.0.1", node.localAddress().getPort()), uid, seen);
         others.add(client);
-        await().until(() -> seen.count(Envelope.BodyCase.LOGIN_ACK) == 1);
+        // Polled often: a test that logs in a hundred users must not spend a default poll interval on each.
+        await().pollInterval(Duration.ofMillis(10)).until(() -> seen.count(Envelope.BodyCase.LOGIN_ACK) == 1);
         return new User(uid, client, seen);
     }
 
