@@ -133,7 +133,7 @@ public final class RawRecipient implements AutoCloseable {
         connect(address, lastSeq, Long.MAX_VALUE);
     }
 
-    /** {@link #connect(InetSocketAddress, long)}, reading only the first {@code readBudget} chat frames (slow reader). */
+    /** {@link #connect(InetSocketAddress, long)}, reading only the first {@code readBudget} chat frames. */
     public void connect(InetSocketAddress address, long lastSeq, long readBudget) {
         Connection c;
         try {

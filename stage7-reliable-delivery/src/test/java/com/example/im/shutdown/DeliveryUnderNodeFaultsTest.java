@@ -78,7 +78,8 @@ class DeliveryUnderNodeFaultsTest {
         } catch (ConditionTimeoutException e) {
             throw new AssertionError(String.format("expected %d shown: rita %d (received seqs %s, other frames %s),"
                     + " alice %d (events %s), sam unacknowledged %d, errors %s", count, rita.shown.size(),
-                    rita.received.stream().map(m -> m.getSeq()).toList(), rita.others, Shown.of(alice.seen()).size(), alice.seen().events,
+                    rita.received.stream().map(m -> m.getSeq()).toList(), rita.others,
+                    Shown.of(alice.seen()).size(), alice.seen().events,
                     sam.client().unacknowledged(), sam.seen().frames.stream().filter(Envelope::hasError).toList()), e);
         }
     }
