@@ -7,6 +7,9 @@ import static com.example.im.route.RawProtocol.rawLogin;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.example.im.client.ChatClient;
+import com.example.im.client.Recorder;
+import com.example.im.client.Shown;
 import com.example.im.protocol.ChatMessage;
 import com.example.im.protocol.Envelope;
 import com.example.im.protocol.Login;
@@ -20,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -272,6 +276,43 @@ class ReliableDeliveryTest {
             assertThat(nextMessage(bob).getSeq()).isEqualTo(2);
             assertThat(nextMessage(bob).getSeq()).isEqualTo(3);
         }
+    }
+
+    /**
+     * bob's client stalls for a second on message 5 (a slow UI on its I/O thread): it reads nothing and acknowledges
+     * nothing, so after the resend time (300 ms) bob's node pushes its unacknowledged seqs again, more than once.
+     * When the client catches up it reads the originals and the resends: the ChatClient drops the resends by seq
+     * and shows each message once, in order. Fails if the client did not de-duplicate.
+     */
+    @Test
+    void aChatClientWhoseAcksAreLateDropsTheResendsBySeq() throws Exception {
+        ChatServer a = node();
+        ChatServer b = node();
+        Nodes.User alice = nodes.login(a, "alice");
+        Recorder seen = new Recorder();
+        ChatClient.Listener stallsOnce = new ChatClient.Listener() {
+            private boolean stalled;
+
+            @Override
+            public void onFrame(Envelope frame) {
+                seen.onFrame(frame);
+                if (frame.hasChat() && frame.getChat().getSeq() == 5 && !stalled) {
+                    stalled = true;
+                    LockSupport.parkNanos(1_000_000_000L); // the fault: a client that stalls, 3 resend times
+                }
+            }
+        };
+        Nodes.User bob = nodes.login(b, "bob", seen, stallsOnce);
+        List<String> sent = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            sent.add("m" + i);
+            alice.send("bob", "m" + i);
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> "20".equals(inspect.get(MailboxStore.ackKey("bob"))));
+        // Past the resend time again: nothing more is shown.
+        await().during(Duration.ofMillis(700)).atMost(Duration.ofSeconds(3))
+                .until(() -> Shown.of(bob.seen()).size() == 20);
+        Shown.assertExactlyOnceInOrder("bob", Shown.of(bob.seen()), sent, 1);
     }
 
     @Test
