@@ -9,6 +9,7 @@ import com.example.im.client.Recorder;
 import com.example.im.protocol.Envelope;
 import com.example.im.server.ChatServer;
 import com.example.im.server.ServerConfig;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import redis.clients.jedis.RedisClient;
@@ -69,11 +70,17 @@ final class Nodes implements AutoCloseable {
     /** A client on {@code node}, logged in as {@code uid} (no reconnect: tests decide where users go). */
     User login(ChatServer node, String uid) throws InterruptedException {
         Recorder seen = new Recorder();
+        return login(node, uid, seen, seen);
+    }
+
+    /** The same, with {@code listener} in front of the recorder (a client that does something slow, say). */
+    User login(ChatServer node, String uid, Recorder seen, ChatClient.Listener listener) throws InterruptedException {
         ClientConfig config = ClientConfig.of("127.0.0.1", node.localAddress().getPort()).withReconnect(false);
         ChatClient client = ChatClient.connect(config,
-                NodeLocator.fixed("127.0.0.1", node.localAddress().getPort()), uid, seen);
+                NodeLocator.fixed("127.0.0.1", node.localAddress().getPort()), uid, listener);
         others.add(client);
-        await().until(() -> seen.count(Envelope.BodyCase.LOGIN_ACK) == 1);
+        // Polled often: a test that logs in a hundred users must not spend a default poll interval on each.
+        await().pollInterval(Duration.ofMillis(10)).until(() -> seen.count(Envelope.BodyCase.LOGIN_ACK) == 1);
         return new User(uid, client, seen);
     }
 

@@ -1,9 +1,15 @@
 package com.example.im.route;
 
+import static com.example.im.route.RawProtocol.ack;
+import static com.example.im.route.RawProtocol.chat;
+import static com.example.im.route.RawProtocol.nextMessage;
+import static com.example.im.route.RawProtocol.rawLogin;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.example.im.protocol.Ack;
+import com.example.im.client.ChatClient;
+import com.example.im.client.Recorder;
+import com.example.im.client.Shown;
 import com.example.im.protocol.ChatMessage;
 import com.example.im.protocol.Envelope;
 import com.example.im.protocol.Login;
@@ -11,9 +17,13 @@ import com.example.im.server.ChatServer;
 import com.example.im.server.WireFrames;
 import com.example.im.testkit.RawSocketClient;
 import com.example.im.testkit.RedisExtension;
+import java.io.ByteArrayOutputStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -53,37 +63,9 @@ class ReliableDeliveryTest {
         return nodes.start(nodes.config().withDelivery(FAST));
     }
 
-    /** A raw client: it acknowledges only when the test says so. */
-    private static RawSocketClient rawLogin(ChatServer node, String uid, long lastSeq) {
-        RawSocketClient raw = RawSocketClient.connect(node.localAddress());
-        WireFrames.write(raw, Envelope.newBuilder().setLogin(Login.newBuilder().setUid(uid).setLastSeq(lastSeq))
-                .build());
-        assertThat(WireFrames.read(raw).hasLoginAck()).isTrue();
-        return raw;
-    }
-
-    private static Envelope chat(String to, String content, String clientMsgId) {
-        return Envelope.newBuilder().setChat(ChatMessage.newBuilder().setToUid(to).setContent(content)
-                .setClientMsgId(clientMsgId)).build();
-    }
-
     /** The seq of {@code uid}'s n-th message: a mailbox numbers from where its counter started (Redis' clock). */
     private long seq(String uid, long n) {
         return Long.parseLong(inspect.get(MailboxStore.startKey(uid))) + n;
-    }
-
-    private static Envelope ack(long seq) {
-        return Envelope.newBuilder().setAck(Ack.newBuilder().setSeq(seq)).build();
-    }
-
-    /** The next frame that is a chat message (skips acks and pongs). */
-    private static ChatMessage nextMessage(RawSocketClient raw) {
-        while (true) {
-            Envelope frame = WireFrames.read(raw);
-            if (frame.hasChat()) {
-                return frame.getChat();
-            }
-        }
     }
 
     @Test
@@ -124,6 +106,85 @@ class ReliableDeliveryTest {
             }
         }
         assertThat(inspect.xlen(MailboxStore.mailboxKey("bob"))).isEqualTo(1);
+    }
+
+    /**
+     * alice's client, unsure whether its old connection (on A) still works, sends the same client_msg_id on a new
+     * connection (on B) at the same moment as on the old one: two nodes store it at once. It is stored once, pushed
+     * once, and every SendAck names the same msg_id. The newer login kicks the older connection, so in a given
+     * attempt the old one may be closed before its SendAck goes out (a lost SendAck, which is allowed); the race is
+     * run until both connections got theirs at least once, and every attempt must store once.
+     */
+    @Test
+    void theSameClientMsgIdSentConcurrentlyOnTwoConnectionsOfTheSameUserIsStoredOnceUnderOneMsgId() throws Exception {
+        ChatServer a = node();
+        ChatServer b = node();
+        int bothAcknowledged = 0;
+        int attempts = 0;
+        try (RawSocketClient bob = rawLogin(b, "bob", 0)) {
+            for (int attempt = 1; attempt <= 20 && bothAcknowledged < 2; attempt++) {
+                attempts = attempt;
+                String cmid = "race-" + attempt;
+                try (RawSocketClient old = rawLogin(a, "alice", 0);
+                     RawSocketClient fresh = RawSocketClient.connect(b.localAddress())) {
+                    byte[] oldSend = WireFrames.frame(chat("bob", "raced", cmid));
+                    ByteArrayOutputStream freshSend = new ByteArrayOutputStream();
+                    freshSend.writeBytes(WireFrames.frame(Envelope.newBuilder().setLogin(
+                            Login.newBuilder().setUid("alice").setLastSeq(0)).build()));
+                    freshSend.writeBytes(WireFrames.frame(chat("bob", "raced", cmid)));
+                    CyclicBarrier start = new CyclicBarrier(2);
+                    Thread other = new Thread(() -> {
+                        awaitQuietly(start);
+                        old.write(oldSend);
+                    });
+                    other.start();
+                    awaitQuietly(start);
+                    fresh.write(freshSend.toByteArray());
+                    other.join();
+
+                    String freshId = RawProtocol.nextReply(fresh).getSendAck().getMsgId();
+                    String oldId = sendAckOrNull(old);
+                    if (oldId != null) {
+                        assertThat(oldId).as("attempt %d: both SendAcks name one msg_id", attempt).isEqualTo(freshId);
+                        bothAcknowledged++;
+                    }
+                    ChatMessage got = nextMessage(bob);
+                    assertThat(got.getMsgId()).isEqualTo(freshId);
+                    assertThat(got.getSeq()).as("attempt %d: one seq per message", attempt).isEqualTo(attempt);
+                    WireFrames.write(bob, ack(got.getSeq()));
+                    assertThat(inspect.xlen(MailboxStore.mailboxKey("bob"))).as("attempt %d", attempt)
+                            .isEqualTo(attempt);
+                }
+            }
+        }
+        System.out.printf("same client_msg_id raced on two connections: %d attempts for 2 with both acks%n",
+                attempts);
+        assertThat(bothAcknowledged).as("attempts in which both connections got their SendAck").isEqualTo(2);
+    }
+
+    private static void awaitQuietly(CyclicBarrier barrier) {
+        try {
+            barrier.await(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** The SendAck's msg_id on a connection that may be kicked (and closed) first; null then. */
+    private static String sendAckOrNull(RawSocketClient raw) {
+        try {
+            while (true) {
+                Envelope frame = WireFrames.read(raw);
+                if (frame.hasSendAck()) {
+                    return frame.getSendAck().getMsgId();
+                }
+                if (frame.hasError()) {
+                    return null; // KICKED: the newer login won before the SendAck went out
+                }
+            }
+        } catch (RuntimeException closed) {
+            return null;
+        }
     }
 
     @Test
@@ -220,6 +281,43 @@ class ReliableDeliveryTest {
             assertThat(nextMessage(bob).getSeq()).isEqualTo(seq("bob", 2));
             assertThat(nextMessage(bob).getSeq()).isEqualTo(seq("bob", 3));
         }
+    }
+
+    /**
+     * bob's client stalls for a second on message 5 (a slow UI on its I/O thread): it reads nothing and acknowledges
+     * nothing, so after the resend time (300 ms) bob's node pushes its unacknowledged seqs again, more than once.
+     * When the client catches up it reads the originals and the resends: the ChatClient drops the resends by seq
+     * and shows each message once, in order. Fails if the client did not de-duplicate.
+     */
+    @Test
+    void aChatClientWhoseAcksAreLateDropsTheResendsBySeq() throws Exception {
+        ChatServer a = node();
+        ChatServer b = node();
+        Nodes.User alice = nodes.login(a, "alice");
+        Recorder seen = new Recorder();
+        ChatClient.Listener stallsOnce = new ChatClient.Listener() {
+            private boolean stalled;
+
+            @Override
+            public void onFrame(Envelope frame) {
+                seen.onFrame(frame);
+                if (frame.hasChat() && frame.getChat().getSeq() == 5 && !stalled) {
+                    stalled = true;
+                    LockSupport.parkNanos(1_000_000_000L); // the fault: a client that stalls, 3 resend times
+                }
+            }
+        };
+        Nodes.User bob = nodes.login(b, "bob", seen, stallsOnce);
+        List<String> sent = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            sent.add("m" + i);
+            alice.send("bob", "m" + i);
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> "20".equals(inspect.get(MailboxStore.ackKey("bob"))));
+        // Past the resend time again: nothing more is shown.
+        await().during(Duration.ofMillis(700)).atMost(Duration.ofSeconds(3))
+                .until(() -> Shown.of(bob.seen()).size() == 20);
+        Shown.assertExactlyOnceInOrder("bob", Shown.of(bob.seen()), sent);
     }
 
     @Test

@@ -73,6 +73,16 @@ final class Cluster6 implements AutoCloseable {
         await().until(() -> d.nodes().size() == count);
     }
 
+    /**
+     * Waits until the directory lists exactly {@code nodeIds}: a count alone can be met by a node an earlier test
+     * killed, whose ZooKeeper session has not expired yet.
+     */
+    void awaitListed(String... nodeIds) throws InterruptedException {
+        NodeDirectory d = directory();
+        await().atMost(java.time.Duration.ofSeconds(30)).until(() -> d.nodes().stream().map(NodeInfo::nodeId)
+                .collect(java.util.stream.Collectors.toSet()).equals(Set.of(nodeIds)));
+    }
+
     /** Prefers node {@code first} while it is listed, otherwise round-robin: puts a user where a test wants it. */
     static LoadBalancer preferring(String first) {
         RoundRobinBalancer others = new RoundRobinBalancer(0);

@@ -3,6 +3,7 @@ package com.example.im.shutdown;
 import com.example.im.testkit.FreePorts;
 import java.io.File;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,6 +51,27 @@ final class ForkedNode implements AutoCloseable {
     /** SIGKILL: no shutdown hook, no cleanup — what kill -9 or a power cut does. */
     void kill() throws InterruptedException {
         process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+
+    /** SIGSTOP: the JVM freezes (a long GC pause, a stopped VM) and keeps its sockets; {@link #resume()} wakes it. */
+    void pause() throws IOException, InterruptedException {
+        signal("STOP");
+    }
+
+    /** SIGCONT after {@link #pause()}: the node carries on as if no time had passed. */
+    void resume() throws IOException, InterruptedException {
+        signal("CONT");
+    }
+
+    private void signal(String name) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+        if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+            throw new AssertionError("kill -" + name + " " + process.pid() + " failed");
+        }
+    }
+
+    InetSocketAddress address() {
+        return new InetSocketAddress("127.0.0.1", port);
     }
 
     String logText() throws IOException {
