@@ -288,6 +288,11 @@ public final class ChatClient implements AutoCloseable {
                     return true; // not from a mailbox (a node without Redis)
                 }
                 if (lastSeq >= 0 && seq != lastSeq + 1) {
+                    if (seq <= lastSeq) {
+                        // Shown already: a resend, so the server has not taken our ack. Ack again (after this read),
+                        // or it resends the same range for ever and, once that is a window, pushes nothing new.
+                        ackedSeq = Math.min(ackedSeq, seq - 1);
+                    }
                     return false;
                 }
                 lastSeq = seq;
