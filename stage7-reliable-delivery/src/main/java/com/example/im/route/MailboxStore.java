@@ -25,7 +25,9 @@ public final class MailboxStore {
      * Appends a message to one recipient's mailbox, once per msg_id. KEYS: the user's counter, mailbox and the
      * idempotency record of this msg_id; ARGV: the message (without its seq), the most entries to keep, the longest
      * to keep them (ms). Returns the message's seq: a new one, or the one it got the first time (a retry).
-     * Trimming is bounded work per append: the count exactly, the age 64 entries at a time. A mailbox key of the
+     * Trimming is bounded work per append: the count exactly, the age 64 entries at a time. A mailbox nobody appends
+     * to any more expires whole once its newest entry is older than the retention; its counter stays (a reader is
+     * told the range was trimmed, and the next append continues the sequence). A mailbox key of the
      * wrong type is refused before the counter moves: a refused append must not leave a hole in the sequence, which
      * a reader would report as a trimmed range.
      */
@@ -42,6 +44,7 @@ public final class MailboxStore {
             local time = redis.call('TIME')
             local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
             redis.call('XADD', KEYS[2], seq .. '-0', 'm', ARGV[1], 't', now)
+            redis.call('PEXPIRE', KEYS[2], ARGV[3])
             redis.call('SET', KEYS[3], seq, 'PX', ARGV[3])
             redis.call('XTRIM', KEYS[2], 'MAXLEN', ARGV[2])
             local cutoff = now - tonumber(ARGV[3])
