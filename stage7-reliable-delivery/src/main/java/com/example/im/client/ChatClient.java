@@ -71,6 +71,12 @@ public final class ChatClient implements AutoCloseable {
      * bound on the client's memory when the server stops answering, far above what a healthy link has in flight.
      */
     public static final int MAX_UNACKED = 1_000;
+    /**
+     * Stage 7: the largest chat frame sent, the server's default --max-frame. A larger one is refused (false): the
+     * server would answer FRAME_TOO_LARGE and close the connection, and the client would send it again first after
+     * every reconnect, forever, with everything typed after it stuck behind it.
+     */
+    public static final int MAX_MESSAGE_FRAME = 64 * 1024;
 
     /** Server frames can be large (a group message names every member); the cap only guards against a bad server. */
     private static final int MAX_SERVER_FRAME = 1024 * 1024;
@@ -92,6 +98,7 @@ public final class ChatClient implements AutoCloseable {
     private Channel channel;
     private InetSocketAddress address;
     private String uid;
+    private String loggedIn; // the uid the server acknowledged a login of: a later LOGIN cannot change "uid"
     private boolean closing;
     private boolean kicked;
     private int attempt; // only touched on the I/O thread
@@ -218,7 +225,11 @@ public final class ChatClient implements AutoCloseable {
 
     /** Logs in; after a reconnect the client logs in again with this uid by itself. */
     public synchronized boolean login(String uid) {
-        this.uid = uid;
+        if (loggedIn == null) {
+            // Once logged in, a LOGIN of another uid is refused by the server (ALREADY_LOGGED_IN): it must not change
+            // who the client logs in as after a reconnect, nor pair that user with this user's last_seq.
+            this.uid = uid;
+        }
         // While reconnecting, the login happens on the new connection anyway: do not queue a second one.
         boolean linkDown = state == State.RECOVERING || state == State.UP && !channel.isActive();
         return linkDown ? reconnectComing() : send(loginFrame(uid, lastSeq));
@@ -238,7 +249,8 @@ public final class ChatClient implements AutoCloseable {
     /**
      * Stage 7: the message gets a client_msg_id and is kept until the server acknowledges it; after a reconnect, or
      * when no acknowledgement came within the resend time, it is sent again with the same id, and the server stores
-     * it once. Refused (false) when {@link #MAX_UNACKED} messages already wait for their acks.
+     * it once. Refused (false) when {@link #MAX_UNACKED} messages already wait for their acks, or when it is larger
+     * than {@link #MAX_MESSAGE_FRAME}.
      */
     private synchronized boolean sendReliably(ChatMessage.Builder message) {
         if (unacked.size() >= MAX_UNACKED) {
@@ -246,7 +258,7 @@ public final class ChatClient implements AutoCloseable {
         }
         String id = clientId + "-" + (++nextClientMsgId);
         Envelope frame = Envelope.newBuilder().setChat(message.setClientMsgId(id)).build();
-        if (!send(frame)) {
+        if (frame.getSerializedSize() > MAX_MESSAGE_FRAME || !send(frame)) {
             return false;
         }
         unacked.put(id, new Unacked(frame, System.currentTimeMillis()));
@@ -276,6 +288,11 @@ public final class ChatClient implements AutoCloseable {
                     return true; // not from a mailbox (a node without Redis)
                 }
                 if (lastSeq >= 0 && seq != lastSeq + 1) {
+                    if (seq <= lastSeq) {
+                        // Shown already: a resend, so the server has not taken our ack. Ack again (after this read),
+                        // or it resends the same range for ever and, once that is a window, pushes nothing new.
+                        ackedSeq = Math.min(ackedSeq, seq - 1);
+                    }
                     return false;
                 }
                 lastSeq = seq;
@@ -501,7 +518,12 @@ public final class ChatClient implements AutoCloseable {
                     ctx.close();
                     return;
                 }
-                case LOGIN_ACK -> recovered();
+                case LOGIN_ACK -> {
+                    synchronized (ChatClient.this) {
+                        loggedIn = frame.getLoginAck().getUid();
+                    }
+                    recovered();
+                }
                 case ERROR -> {
                     if (frame.getError().getCode() == ErrorCode.KICKED) {
                         synchronized (ChatClient.this) {

@@ -206,7 +206,9 @@ public final class ChatConsole {
             return false;
         }
         if (!accepted) {
-            System.out.println("! not sent: the client is reconnecting and its queue is full, or it is closed");
+            System.out.println("! not sent: the message is too large, " + ChatClient.MAX_UNACKED
+                    + " messages still wait for the server's acknowledgement, the client is reconnecting and its queue"
+                    + " is full, or it is closed");
         }
         return true;
     }

@@ -26,7 +26,9 @@ public final class MailboxStore {
      * idempotency record of this msg_id and the counter's start; ARGV: the message (without its seq), the most
      * entries to keep, the longest to keep them (ms). Returns the message's seq: a new one, or the one it got the
      * first time (a retry). Trimming is bounded work per append: the count exactly, the age 64 entries at a time,
-     * and only when the oldest entry has expired (reading 64 entries on every append was most of its cost).
+     * and only when the oldest entry has expired (reading 64 entries on every append was most of its cost). A
+     * mailbox nobody appends to any more expires whole once its newest entry is older than the retention; its
+     * counter stays (a reader is told the range was trimmed, and the next append continues the sequence).
      * A mailbox key of the wrong type is refused before the counter moves: a refused append must not leave a hole
      * in the sequence, which a reader would report as a trimmed range.
      *
@@ -52,9 +54,9 @@ public final class MailboxStore {
               redis.call('SET', KEYS[4], start)
             end
             local seq = redis.call('INCR', KEYS[1])
-            redis.call('XADD', KEYS[2], string.format('%d-0', seq), 'm', ARGV[1], 't', now)
+            redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[2], string.format('%d-0', seq), 'm', ARGV[1], 't', now)
+            redis.call('PEXPIRE', KEYS[2], ARGV[3])
             redis.call('SET', KEYS[3], seq, 'PX', ARGV[3])
-            redis.call('XTRIM', KEYS[2], 'MAXLEN', ARGV[2])
             local cutoff = now - tonumber(ARGV[3])
             local oldest = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)
             if #oldest == 0 or tonumber(oldest[1][2][4]) >= cutoff then

@@ -1,9 +1,11 @@
 package com.example.im.route;
 
 import com.example.im.protocol.ChatMessage;
+import com.example.im.protocol.ErrorCode;
 import com.example.im.protocol.Replies;
 import com.example.im.server.SessionMap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.util.AttributeKey;
 import java.util.Collection;
 import java.util.List;
@@ -94,7 +96,15 @@ public final class Pusher implements AutoCloseable {
                 return; // gone, or replaced by a newer login, before its turn came
             }
             Cursor cursor = new Cursor();
-            cursor.acked = lastSeq >= 0 ? lastSeq : mailboxes.acknowledged(uid);
+            try {
+                cursor.acked = lastSeq >= 0 ? lastSeq : mailboxes.acknowledged(uid);
+            } catch (RuntimeException e) {
+                // Without a cursor nothing would ever be pushed on this connection: say so, and let it log in again.
+                log.warn("{}: acknowledged cursor not read ({}); closing the connection", uid, e.toString());
+                channel.writeAndFlush(Replies.error(ErrorCode.UNAVAILABLE, "the mailbox of " + uid
+                        + " cannot be read right now; log in again later")).addListener(ChannelFutureListener.CLOSE);
+                return;
+            }
             cursor.pushed = cursor.acked;
             channel.attr(CURSOR).set(cursor);
             pull(uid, channel, cursor);

@@ -61,4 +61,27 @@ class MailboxRetentionReviewTest {
         assertThat(page.trimmedFrom()).isEqualTo(b + 1);
         assertThat(page.trimmedTo()).isEqualTo(b + 100);
     }
+
+    /**
+     * A mailbox is trimmed by age only when something is appended to it. One that gets nothing more (a user who
+     * never logs in again, a uid nobody owns: any valid uid is a recipient) kept its last 10,000 messages in Redis
+     * for ever. Now the stream expires once its newest entry is older than the retention; the counter stays, so a
+     * read afterwards reports everything as trimmed, and the next append continues the sequence.
+     */
+    @Test
+    void aMailboxNobodyAppendsToAnyMoreIsGoneAfterTheRetentionAndReportedAsTrimmed() {
+        MailboxStore brief = new MailboxStore(redis, new MailboxStore.Retention(10_000, 300));
+        for (int i = 1; i <= 3; i++) {
+            brief.append("ghost", message("m-" + i));
+        }
+        await().atMost(java.time.Duration.ofSeconds(5))
+                .until(() -> !redis.exists(MailboxStore.mailboxKey("ghost")));
+
+        MailboxStore.Page page = brief.read("ghost", 0, 10);
+        assertThat(page.messages()).isEmpty();
+        assertThat(page.trimmedFrom()).isEqualTo(1);
+        assertThat(page.trimmedTo()).isEqualTo(3);
+        assertThat(brief.append("ghost", message("m-4"))).isEqualTo(4);
+        assertThat(brief.read("ghost", 3, 10).messages()).extracting(ChatMessage::getSeq).containsExactly(4L);
+    }
 }
