@@ -209,7 +209,8 @@ public final class DocsCheck {
                 while (r.find()) {
                     Path doc = r.group(1) != null ? root.resolve("docs").resolve(r.group(1))
                             : source.getParent().resolve(r.group(2)).normalize();
-                    String zh = translated.get(root.relativize(doc) + "\n" + r.group(3));
+                    String zh = translated.get(root.relativize(doc) + "\n"
+                            + LINE_BREAK.matcher(r.group(3)).replaceAll(" ").strip());
                     String replacement = zh == null ? r.group()
                             : r.group().substring(0, r.start(3) - r.start()) + zh + "\"";
                     r.appendReplacement(out, Matcher.quoteReplacement(replacement));
