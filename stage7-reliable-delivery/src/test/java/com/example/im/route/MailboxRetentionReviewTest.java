@@ -77,11 +77,12 @@ class MailboxRetentionReviewTest {
         await().atMost(java.time.Duration.ofSeconds(5))
                 .until(() -> !redis.exists(MailboxStore.mailboxKey("ghost")));
 
+        long b = Long.parseLong(redis.get(MailboxStore.startKey("ghost")));
         MailboxStore.Page page = brief.read("ghost", 0, 10);
         assertThat(page.messages()).isEmpty();
-        assertThat(page.trimmedFrom()).isEqualTo(1);
-        assertThat(page.trimmedTo()).isEqualTo(3);
-        assertThat(brief.append("ghost", message("m-4"))).isEqualTo(4);
-        assertThat(brief.read("ghost", 3, 10).messages()).extracting(ChatMessage::getSeq).containsExactly(4L);
+        assertThat(page.trimmedFrom()).isEqualTo(b + 1);
+        assertThat(page.trimmedTo()).isEqualTo(b + 3);
+        assertThat(brief.append("ghost", message("m-4"))).isEqualTo(b + 4);
+        assertThat(brief.read("ghost", b + 3, 10).messages()).extracting(ChatMessage::getSeq).containsExactly(b + 4);
     }
 }
