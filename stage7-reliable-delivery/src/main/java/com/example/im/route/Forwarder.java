@@ -320,7 +320,7 @@ public final class Forwarder implements AutoCloseable {
     private void storeAll(List<Store> stores) {
         // Round trip 1: a retry gets the msg_id its first attempt got.
         List<ChatMessage> messages = new ArrayList<>(stores.size());
-        List<Response<Object>> claims = new ArrayList<>(stores.size());
+        List<Response<String>> claims = new ArrayList<>(stores.size());
         boolean anyClaim = stores.stream().anyMatch(s -> !s.message().getClientMsgId().isEmpty());
         if (anyClaim) {
             try (AbstractPipeline pipeline = redis.pipelined()) {
@@ -334,9 +334,8 @@ public final class Forwarder implements AutoCloseable {
         }
         for (int i = 0; i < stores.size(); i++) {
             ChatMessage m = stores.get(i).message();
-            Object earlier = anyClaim && claims.get(i) != null ? claims.get(i).get() : null;
-            messages.add(earlier == null ? m : m.toBuilder().setMsgId(earlier instanceof byte[] b
-                    ? new String(b, StandardCharsets.UTF_8) : earlier.toString()).build());
+            String winner = anyClaim && claims.get(i) != null ? claims.get(i).get() : null;
+            messages.add(winner == null || winner.equals(m.getMsgId()) ? m : m.toBuilder().setMsgId(winner).build());
         }
 
         // Round trip 2: where is everybody.

@@ -11,6 +11,7 @@ import java.util.Map;
 import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.params.SetParams;
 
 /**
  * Each user's mailbox in Redis (docs/07-reliable-delivery.md, "The mailbox in Redis"): every message to the user, in
@@ -48,12 +49,13 @@ public final class MailboxStore {
             end
             local time = redis.call('TIME')
             local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-            if redis.call('EXISTS', KEYS[1]) == 0 then
+            local seq = redis.call('INCR', KEYS[1])
+            if seq == 1 then
               local start = time[1] .. string.format('%06d', tonumber(time[2]))
               redis.call('SET', KEYS[1], start)
               redis.call('SET', KEYS[4], start)
+              seq = redis.call('INCR', KEYS[1])
             end
-            local seq = redis.call('INCR', KEYS[1])
             redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[2], string.format('%d-0', seq), 'm', ARGV[1], 't', now)
             redis.call('PEXPIRE', KEYS[2], ARGV[3])
             redis.call('SET', KEYS[3], seq, 'PX', ARGV[3])
@@ -78,18 +80,6 @@ public final class MailboxStore {
             end
             return seq""";
     // end::append[]
-
-    /**
-     * The msg_id a client's message got first, or nil after recording {@code ARGV[1]} as it. A script, not
-     * {@code SET NX GET}: Redis accepts NX together with GET only from 7.0, and the stages run on 6.2.
-     */
-    static final String CLAIM_MSG_ID = """
-            local earlier = redis.call('GET', KEYS[1])
-            if earlier then
-              return earlier
-            end
-            redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-            return false""";
 
     /** The acknowledged cursor only moves forward: a late or repeated ack cannot take it back. */
     static final String ACKNOWLEDGE = """
@@ -179,15 +169,25 @@ public final class MailboxStore {
      * every retry (also one racing on another connection). Kept as long as the mailboxes keep messages.
      */
     public String claimMsgId(String from, String clientMsgId, String proposed) {
-        Object earlier = redis.eval(CLAIM_MSG_ID, List.of(clientMsgIdKey(from, clientMsgId)),
-                List.of(proposed, Long.toString(retention.maxAgeMillis())));
-        return earlier != null ? (String) earlier : proposed;
+        Response<String> winner;
+        try (AbstractPipeline pipeline = redis.pipelined()) {
+            winner = claimMsgId(pipeline, from, clientMsgId, proposed);
+            pipeline.sync();
+        }
+        return winner.get() != null ? winner.get() : proposed;
     }
 
-    /** {@link #claimMsgId} in a pipeline; the response is the earlier msg_id, or null when {@code proposed} won. */
-    public Response<Object> claimMsgId(AbstractPipeline pipeline, String from, String clientMsgId, String proposed) {
-        return pipeline.eval(CLAIM_MSG_ID, List.of(clientMsgIdKey(from, clientMsgId)),
-                List.of(proposed, Long.toString(retention.maxAgeMillis())));
+    /**
+     * {@link #claimMsgId} in a pipeline: {@code SET NX PX}, then {@code GET}, in one round trip; the response is the
+     * msg_id that won ({@code proposed} the first time). Two plain commands, not a script (a script costs Redis
+     * several times more) and not {@code SET NX GET} (Redis accepts NX with GET only from 7.0; the stages run on
+     * 6.2): once set, the key does not change until it expires, so whatever runs between the two, GET reads the
+     * winner.
+     */
+    public Response<String> claimMsgId(AbstractPipeline pipeline, String from, String clientMsgId, String proposed) {
+        String key = clientMsgIdKey(from, clientMsgId);
+        pipeline.set(key, proposed, SetParams.setParams().nx().px(retention.maxAgeMillis()));
+        return pipeline.get(key);
     }
 
     /** Appends {@code message} to {@code uid}'s mailbox once per msg_id and returns its seq there. */
