@@ -313,7 +313,8 @@ public final class Forwarder implements AutoCloseable {
     // tag::store-all[]
     /**
      * Stage 7, a batch of stores in three round trips whatever its size: the msg_ids of retried client_msg_ids; where
-     * every recipient is (MGET); then every append (one script per recipient, atomic with its idempotency record) and
+     * every recipient is (MGET); then every append (one script per recipient for all the batch's messages to them,
+     * each atomic with its idempotency record) and
      * one notification per target node, pipelined. A notification Redis refuses is not an error: the message is
      * stored, and the target node's comparison pass finds it.
      */
@@ -343,21 +344,23 @@ public final class Forwarder implements AutoCloseable {
         stores.forEach(s -> uids.addAll(s.uids()));
         Map<String, SessionRef> owners = sessions.lookup(uids);
 
-        // Round trip 3: the appends, then one notification per other node for all its users in the batch.
-        List<Map<String, Response<Object>>> appends = new ArrayList<>(stores.size());
+        // Round trip 3: the appends, one script per recipient for all of the batch's messages to them (in the
+        // batch's order), then one notification per other node for all its users in the batch.
+        Map<String, List<Integer>> byRecipient = new LinkedHashMap<>();
         Map<String, Set<String>> toNotify = new LinkedHashMap<>();
-        try (AbstractPipeline pipeline = redis.pipelined()) {
-            for (int i = 0; i < stores.size(); i++) {
-                Map<String, Response<Object>> replies = new LinkedHashMap<>();
-                for (String uid : stores.get(i).uids()) {
-                    replies.put(uid, mailboxes.append(pipeline, uid, messages.get(i)));
-                    SessionRef owner = owners.get(uid);
-                    if (owner != null && !owner.nodeId().equals(nodeId)) {
-                        toNotify.computeIfAbsent(owner.nodeId(), n -> new LinkedHashSet<>()).add(uid);
-                    }
+        for (int i = 0; i < stores.size(); i++) {
+            for (String uid : stores.get(i).uids()) {
+                byRecipient.computeIfAbsent(uid, u -> new ArrayList<>()).add(i);
+                SessionRef owner = owners.get(uid);
+                if (owner != null && !owner.nodeId().equals(nodeId)) {
+                    toNotify.computeIfAbsent(owner.nodeId(), n -> new LinkedHashSet<>()).add(uid);
                 }
-                appends.add(replies);
             }
+        }
+        Map<String, Response<Object>> appended = new LinkedHashMap<>();
+        try (AbstractPipeline pipeline = redis.pipelined()) {
+            byRecipient.forEach((uid, indexes) -> appended.put(uid, mailboxes.append(pipeline, uid,
+                    indexes.stream().map(messages::get).toList())));
             List<Pushed> notifications = new ArrayList<>();
             toNotify.forEach((node, users) -> notifications.add(xadd(pipeline, node, InboxEntry.newBuilder()
                     .setNotify(Notify.newBuilder().addAllUids(users)).build())));
@@ -372,17 +375,27 @@ public final class Forwarder implements AutoCloseable {
             }
         }
 
+        // Each store's seqs, recipient by recipient; a refused script fails every store it held.
+        List<Map<String, Long>> seqsOf = new ArrayList<>(stores.size());
+        List<RuntimeException> failures = new ArrayList<>(stores.size());
+        for (int i = 0; i < stores.size(); i++) {
+            seqsOf.add(new LinkedHashMap<>());
+            failures.add(null);
+        }
+        byRecipient.forEach((uid, indexes) -> {
+            try {
+                List<Long> seqs = MailboxStore.seqs(appended.get(uid).get());
+                for (int k = 0; k < indexes.size(); k++) {
+                    seqsOf.get(indexes.get(k)).put(uid, seqs.get(k));
+                }
+            } catch (JedisException e) {
+                indexes.forEach(i -> failures.set(i, e));
+            }
+        });
         for (int i = 0; i < stores.size(); i++) {
             Store store = stores.get(i);
-            Map<String, Long> seqs = new LinkedHashMap<>();
-            RuntimeException failure = null;
-            for (Map.Entry<String, Response<Object>> reply : appends.get(i).entrySet()) {
-                try {
-                    seqs.put(reply.getKey(), (Long) reply.getValue().get());
-                } catch (JedisException e) {
-                    failure = e;
-                }
-            }
+            Map<String, Long> seqs = seqsOf.get(i);
+            RuntimeException failure = failures.get(i);
             Map<String, String> where = new LinkedHashMap<>();
             for (String uid : store.uids()) {
                 SessionRef owner = owners.get(uid);

@@ -23,15 +23,16 @@ public final class MailboxStore {
 
     // tag::append[]
     /**
-     * Appends a message to one recipient's mailbox, once per msg_id. KEYS: the user's counter, mailbox, the
-     * idempotency record of this msg_id and the counter's start; ARGV: the message (without its seq), the most
-     * entries to keep, the longest to keep them (ms). Returns the message's seq: a new one, or the one it got the
-     * first time (a retry). Trimming is bounded work per append: the count exactly, the age 64 entries at a time,
-     * and only when the oldest entry has expired (reading 64 entries on every append was most of its cost). A
-     * mailbox nobody appends to any more expires whole once its newest entry is older than the retention; its
-     * counter stays (a reader is told the range was trimmed, and the next append continues the sequence).
-     * A mailbox key of the wrong type is refused before the counter moves: a refused append must not leave a hole
-     * in the sequence, which a reader would report as a trimmed range.
+     * Appends messages to one recipient's mailbox, in order, each once per msg_id: all of a batch's messages to that
+     * user in one script (a script costs Redis more than the commands in it: one per message made Redis stage 7's
+     * bottleneck). KEYS: the user's counter, mailbox and the counter's start, then the idempotency record of each
+     * message's msg_id; ARGV: the most entries to keep, the longest to keep them (ms), then each message (without
+     * its seq). Returns each message's seq: a new one, or the one it got the first time (a retry). Trimming is
+     * bounded work per call: the count exactly, the age 64 entries at a time, and only when the oldest entry has
+     * expired. A mailbox nobody appends to any more expires whole once its newest entry is older than the
+     * retention; its counter stays (a reader is told the range was trimmed, and the next append continues the
+     * sequence). A mailbox key of the wrong type is refused before the counter moves: a refused append must not
+     * leave a hole in the sequence, which a reader would report as a trimmed range.
      *
      * <p>A new counter starts at Redis' clock in microseconds, not at 0. A mailbox Redis lost (a restart without
      * persistence) is created again above every seq it ever gave: starting at 0 again, its new messages would get
@@ -39,30 +40,40 @@ public final class MailboxStore {
      * Numbers are formatted with %d: Lua's own tostring keeps 14 digits, and a seq has 16.
      */
     static final String APPEND = """
-            local seen = redis.call('GET', KEYS[3])
-            if seen then
-              return tonumber(seen)
-            end
             local kind = redis.call('TYPE', KEYS[2]).ok
             if kind ~= 'none' and kind ~= 'stream' then
               return redis.error_reply('WRONGTYPE the mailbox ' .. KEYS[2] .. ' is a ' .. kind)
             end
             local time = redis.call('TIME')
             local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-            local seq = redis.call('INCR', KEYS[1])
-            if seq == 1 then
-              local start = time[1] .. string.format('%06d', tonumber(time[2]))
-              redis.call('SET', KEYS[1], start)
-              redis.call('SET', KEYS[4], start)
-              seq = redis.call('INCR', KEYS[1])
+            local seqs = {}
+            local added = false
+            for i = 4, #KEYS do
+              local seen = redis.call('GET', KEYS[i])
+              if seen then
+                seqs[#seqs + 1] = tonumber(seen)
+              else
+                local seq = redis.call('INCR', KEYS[1])
+                if seq == 1 then
+                  local start = time[1] .. string.format('%06d', tonumber(time[2]))
+                  redis.call('SET', KEYS[1], start)
+                  redis.call('SET', KEYS[3], start)
+                  seq = redis.call('INCR', KEYS[1])
+                end
+                redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[1], string.format('%d-0', seq), 'm', ARGV[i - 1], 't', now)
+                redis.call('SET', KEYS[i], seq, 'PX', ARGV[2])
+                seqs[#seqs + 1] = seq
+                added = true
+              end
             end
-            redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[2], string.format('%d-0', seq), 'm', ARGV[1], 't', now)
-            redis.call('PEXPIRE', KEYS[2], ARGV[3])
-            redis.call('SET', KEYS[3], seq, 'PX', ARGV[3])
-            local cutoff = now - tonumber(ARGV[3])
+            if not added then
+              return seqs
+            end
+            redis.call('PEXPIRE', KEYS[2], ARGV[2])
+            local cutoff = now - tonumber(ARGV[2])
             local oldest = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)
             if #oldest == 0 or tonumber(oldest[1][2][4]) >= cutoff then
-              return seq -- the usual case: nothing has expired, and one entry read says so
+              return seqs -- the usual case: nothing has expired, and one entry read says so
             end
             local head = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 64)
             for i, entry in ipairs(head) do
@@ -70,15 +81,15 @@ public final class MailboxStore {
                 if i > 1 then
                   redis.call('XTRIM', KEYS[2], 'MINID', entry[1])
                 end
-                return seq
+                return seqs
               end
             end
             if #head > 0 then
-              -- All of the first 64 are too old (the new entry is not among them): trim them, the rest next time.
+              -- All of the first 64 are too old (the new entries are not among them): trim them, the rest next time.
               local last = head[#head][1]
               redis.call('XTRIM', KEYS[2], 'MINID', string.format('%d-0', tonumber(string.match(last, '^%d+')) + 1))
             end
-            return seq""";
+            return seqs""";
     // end::append[]
 
     /** The acknowledged cursor only moves forward: a late or repeated ack cannot take it back. */
@@ -192,23 +203,42 @@ public final class MailboxStore {
 
     /** Appends {@code message} to {@code uid}'s mailbox once per msg_id and returns its seq there. */
     public long append(String uid, ChatMessage message) {
-        return (Long) redis.eval(APPEND_BYTES, keys(uid, message), args(message));
+        return seqs(redis.eval(APPEND_BYTES, keys(uid, List.of(message)), args(List.of(message)))).get(0);
     }
 
-    /** {@link #append} in a pipeline: one round trip for a whole batch of recipients. */
-    public Response<Object> append(AbstractPipeline pipeline, String uid, ChatMessage message) {
-        return pipeline.eval(APPEND_BYTES, keys(uid, message), args(message));
+    /**
+     * {@link #append} of several messages to one user, in this order, in a pipeline: one script for all of them.
+     * The response is their seqs, in the same order ({@link #seqs}).
+     */
+    public Response<Object> append(AbstractPipeline pipeline, String uid, List<ChatMessage> messages) {
+        return pipeline.eval(APPEND_BYTES, keys(uid, messages), args(messages));
     }
 
-    private static List<byte[]> keys(String uid, ChatMessage message) {
-        return List.of(bytes(seqKey(uid)), bytes(mailboxKey(uid)), bytes(receivedKey(uid, message.getMsgId())),
-                bytes(startKey(uid)));
+    /** The seqs an append script answered, in its messages' order. */
+    public static List<Long> seqs(Object reply) {
+        List<Long> seqs = new ArrayList<>();
+        for (Object seq : (List<?>) reply) {
+            seqs.add((Long) seq);
+        }
+        return seqs;
     }
 
-    private List<byte[]> args(ChatMessage message) {
+    private static List<byte[]> keys(String uid, List<ChatMessage> messages) {
+        List<byte[]> keys = new ArrayList<>(3 + messages.size());
+        keys.add(bytes(seqKey(uid)));
+        keys.add(bytes(mailboxKey(uid)));
+        keys.add(bytes(startKey(uid)));
+        messages.forEach(m -> keys.add(bytes(receivedKey(uid, m.getMsgId()))));
+        return keys;
+    }
+
+    private List<byte[]> args(List<ChatMessage> messages) {
+        List<byte[]> args = new ArrayList<>(2 + messages.size());
+        args.add(bytes(Long.toString(retention.maxEntries())));
+        args.add(bytes(Long.toString(retention.maxAgeMillis())));
         // The seq is the entry's id: stored once, set on the message when it is read.
-        return List.of(message.toBuilder().clearSeq().build().toByteArray(),
-                bytes(Long.toString(retention.maxEntries())), bytes(Long.toString(retention.maxAgeMillis())));
+        messages.forEach(m -> args.add(m.toBuilder().clearSeq().build().toByteArray()));
+        return args;
     }
 
     /** Moves {@code uid}'s acknowledged cursor up to {@code seq} (never back); returns the cursor. */

@@ -16,7 +16,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.Response;
 import redis.clients.jedis.params.XTrimParams;
 import redis.clients.jedis.util.JedisClusterCRC16;
 
@@ -85,6 +87,20 @@ class MailboxStoreTest {
         assertThat(page.trimmed()).as("messages after the reader's last may have been lost with the mailbox").isTrue();
         assertThat(page.trimmedFrom()).isEqualTo(before + 1);
         assertThat(page.trimmedTo()).isEqualTo(after - 1);
+    }
+
+    @Test
+    void aBatchOfMessagesToOneUserIsAppendedByOneScriptInOrderAndARepeatInsideItKeepsItsFirstSeq() {
+        long first = store.append("bob", message("m-0", "before"));
+        Response<Object> reply;
+        try (AbstractPipeline pipeline = redis.pipelined()) {
+            reply = store.append(pipeline, "bob", List.of(message("m-1", "one"), message("m-0", "before"),
+                    message("m-2", "two"), message("m-1", "one")));
+            pipeline.sync();
+        }
+        assertThat(MailboxStore.seqs(reply.get())).containsExactly(first + 1, first, first + 2, first + 1);
+        assertThat(store.read("bob", 0, 10).messages()).extracting(ChatMessage::getContent)
+                .containsExactly("before", "one", "two");
     }
 
     @Test
