@@ -159,14 +159,24 @@ public final class EmbeddedRedis implements AutoCloseable {
 
     /** The binary bundled in embedded-redis, even when redis-server is on PATH (tests of the fallback use it). */
     public static EmbeddedRedis startEmbedded(int port) {
-        Path binary;
+        return startProcess(embeddedBinary(), port, "embedded-redis binary");
+    }
+
+    /**
+     * The redis-server {@link #startOn} runs: the one on PATH, else the binary bundled in embedded-redis. For a test
+     * that needs a Redis configured otherwise (with an append-only file, say) and still only a JDK.
+     */
+    public static Path serverBinary() {
+        return findOnPath("redis-server").orElseGet(EmbeddedRedis::embeddedBinary);
+    }
+
+    private static Path embeddedBinary() {
         try {
-            binary = ExecutableProvider.newJarResourceProvider().get().toPath();
+            return ExecutableProvider.newJarResourceProvider().get().toPath();
         } catch (IOException | RuntimeException e) {
             throw new IllegalStateException("No redis-server on PATH and the embedded-redis binary is not available "
                     + "for this platform (" + e + "). " + INSTALL_ADVICE, e);
         }
-        return startProcess(binary, port, "embedded-redis binary");
     }
 
     private static EmbeddedRedis startProcess(Path binary, int port, String what) {

@@ -13,7 +13,8 @@ import java.util.stream.Stream;
 import redis.clients.jedis.RedisClient;
 
 /**
- * A redis-server (from PATH, as CI installs it) of the test's own that persists every write before it answers:
+ * A redis-server of the test's own (the one {@link EmbeddedRedis#serverBinary()} names: from PATH, else the binary bundled
+ * in embedded-redis, so a JDK is enough) that persists every write before it answers:
  * {@code appendonly yes}, {@code appendfsync always}, no RDB snapshots, in a temporary directory. {@link #crash()}
  * kills it with SIGKILL (no shutdown save); {@link #restart()} starts it again on the same port and directory, so it
  * reloads its append-only file. The testkit's Redis runs without persistence, hence this one.
@@ -35,7 +36,8 @@ final class AofRedis implements AutoCloseable {
     }
 
     private void start() throws IOException {
-        process = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
+        process = new ProcessBuilder(EmbeddedRedis.serverBinary().toString(), "--port", Integer.toString(port),
+                "--bind", "127.0.0.1",
                 "--dir", dir.toString(), "--appendonly", "yes", "--appendfsync", "always", "--save", "",
                 "--daemonize", "no", "--loglevel", "warning")
                 .redirectErrorStream(true).redirectOutput(dir.resolve("redis.log").toFile()).start();

@@ -33,10 +33,10 @@ final class DurableRedis implements AutoCloseable {
         this.orphanGuard = orphanGuard;
     }
 
-    /** Starts redis-server (from PATH) on {@code port}, with its AOF in {@code dir}; returns once it answers PING. */
+    /** Starts redis-server on {@code port}, with its AOF in {@code dir}; returns once it answers PING. */
     static DurableRedis start(int port, Path dir) {
-        Path binary = onPath("redis-server").orElseThrow(() -> new IllegalStateException("redis = appendonly-always"
-                + " needs redis-server on PATH (Debian/Ubuntu: apt-get install -y redis-server)"));
+        // The same redis-server embedded-infra runs: from PATH, else the binary bundled in embedded-redis.
+        Path binary = com.example.im.embedded.EmbeddedRedis.serverBinary();
         List<String> command = new ArrayList<>();
         // A session of its own, as embedded-infra's Redis: a Ctrl-C reaches the checker, which stops Redis last.
         onPath("setsid").ifPresent(setsid -> command.add(setsid.toString()));
