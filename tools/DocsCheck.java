@@ -426,7 +426,8 @@ public final class DocsCheck {
                 }
                 String fence = line.substring(i, run);
                 int close = line.indexOf(fence, run);
-                int end = close < 0 ? run : close + fence.length();
+                // A span that goes on past the line's end: keep the rest of the line as it is too.
+                int end = close < 0 ? n : close + fence.length();
                 for (int k = i; k < end; k++) {
                     kept[k] = true;
                 }
