@@ -77,6 +77,7 @@ public final class ChatClient implements AutoCloseable {
     private Channel channel;
     private InetSocketAddress address;
     private String uid;
+    private String loggedIn; // the uid the server acknowledged a login of: a later LOGIN cannot change "uid"
     private boolean closing;
     private boolean kicked;
     private int attempt; // only touched on the I/O thread
@@ -188,7 +189,11 @@ public final class ChatClient implements AutoCloseable {
 
     /** Logs in; after a reconnect the client logs in again with this uid by itself. */
     public synchronized boolean login(String uid) {
-        this.uid = uid;
+        if (loggedIn == null) {
+            // Once logged in, a LOGIN of another uid is refused by the server (ALREADY_LOGGED_IN): it must not change
+            // who the client logs in as after a reconnect.
+            this.uid = uid;
+        }
         // While reconnecting, the login happens on the new connection anyway: do not queue a second one.
         boolean linkDown = state == State.RECOVERING || state == State.UP && !channel.isActive();
         return linkDown ? reconnectComing() : send(loginFrame(uid));
@@ -355,7 +360,12 @@ public final class ChatClient implements AutoCloseable {
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, Envelope frame) {
             switch (frame.getBodyCase()) {
-                case LOGIN_ACK -> recovered();
+                case LOGIN_ACK -> {
+                    synchronized (ChatClient.this) {
+                        loggedIn = frame.getLoginAck().getUid();
+                    }
+                    recovered();
+                }
                 case ERROR -> {
                     if (frame.getError().getCode() == ErrorCode.KICKED) {
                         synchronized (ChatClient.this) {

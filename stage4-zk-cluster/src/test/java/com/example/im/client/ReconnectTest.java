@@ -144,4 +144,29 @@ class ReconnectTest {
 
         assertThat(accepted).as("send() during close() went into a closing channel and was never sent").isFalse();
     }
+
+    /**
+     * A second LOGIN on a logged-in client is refused by the server (ALREADY_LOGGED_IN); it must not change who the
+     * client logs in as by itself after a reconnect (before the fix it came back as carol, silently).
+     */
+    @Test
+    void aRefusedSecondLoginDoesNotChangeWhoTheClientLogsInAsAfterAReconnect() throws Exception {
+        server = ChatServer.start(ServerConfig.forTests());
+        int port = server.localAddress().getPort();
+        Recorder sees = new Recorder();
+        ChatClient bob = client(port, sees);
+        bob.login("bob");
+        await().until(() -> sees.count(Envelope.BodyCase.LOGIN_ACK) == 1);
+        bob.login("carol");
+        await().until(() -> sees.frames.stream()
+                .anyMatch(f -> f.hasError() && f.getError().getCode() == ErrorCode.ALREADY_LOGGED_IN));
+
+        server.close();
+        await().until(() -> sees.events.stream().anyMatch(e -> e.contains("reconnecting")));
+        server = ChatServer.start(ServerConfig.forTests().withPort(port));
+        await().atMost(Duration.ofSeconds(10)).until(() -> sees.count(Envelope.BodyCase.LOGIN_ACK) == 2);
+        assertThat(sees.frames.stream().filter(Envelope::hasLoginAck).skip(1).findFirst().orElseThrow()
+                .getLoginAck().getUid()).isEqualTo("bob");
+        assertThat(server.sessions().uids()).containsExactly("bob");
+    }
 }
