@@ -35,12 +35,25 @@ public final class EmbeddedRedis implements AutoCloseable {
     private final int port;
     private final String binary;
     private final long pid;
+    /** The shutdown hook that stops the server if this JVM exits before {@link #close()}; see {@link #stopLast()}. */
+    private final Thread orphanGuard;
 
-    private EmbeddedRedis(int port, String binary, long pid, Runnable stopper) {
+    private EmbeddedRedis(int port, String binary, long pid, Thread orphanGuard, Runnable stopper) {
         this.port = port;
         this.binary = binary;
         this.pid = pid;
+        this.orphanGuard = orphanGuard;
         this.stopper = stopper;
+    }
+
+    /**
+     * For a program whose own shutdown hook stops its nodes and then this server: removes this server's guard hook.
+     * Shutdown hooks run at the same time, so the guard would kill Redis while the nodes are still leaving through
+     * it (the demo's Ctrl-C: every node's graceful shutdown failed on a Redis that was already gone). The program's
+     * hook must call {@link #close()}.
+     */
+    public void stopLast() {
+        removeHook(orphanGuard);
     }
 
     /**
@@ -207,7 +220,7 @@ public final class EmbeddedRedis implements AutoCloseable {
             removeHook(orphanGuard);
             throw new IllegalStateException(e.getMessage() + " Log: " + readQuietly(log.toPath()), e);
         }
-        return new EmbeddedRedis(port, what, process.pid(), () -> {
+        return new EmbeddedRedis(port, what, process.pid(), orphanGuard, () -> {
             removeHook(orphanGuard);
             process.destroy();
             try {

@@ -155,6 +155,15 @@ public final class ClusterDemo implements AutoCloseable {
         infrastructure.clear();
     }
 
+    /** Leaves stopping the embedded Redis to {@link #close()}, after the nodes (see EmbeddedRedis#stopLast). */
+    void stopRedisLast() {
+        for (AutoCloseable server : infrastructure) {
+            if (server instanceof EmbeddedRedis redis) {
+                redis.stopLast();
+            }
+        }
+    }
+
     public List<ChatServer> nodes() {
         return List.copyOf(nodes);
     }
@@ -207,6 +216,8 @@ public final class ClusterDemo implements AutoCloseable {
             demo.close();
             System.out.println("stopped.");
         }, "demo-shutdown"));
+        // This hook stops Redis after the nodes: Redis' own exit guard, running at the same time, must not stop it first.
+        demo.stopRedisLast();
         System.out.printf("%nThe cluster stays up. Chat from other terminals (Ctrl-C here stops everything):%n  %s%n",
                 demo.consoleCommand());
         Thread.currentThread().join();

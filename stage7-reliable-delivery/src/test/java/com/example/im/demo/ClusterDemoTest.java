@@ -90,4 +90,32 @@ class ClusterDemoTest {
         assertThat(spelledOut.get("exit-after-script", "false")).isEqualTo("true");
         assertThat(spelledOut.getInt("nodes", 0)).isEqualTo(3);
     }
+
+    /**
+     * The demo in a JVM of its own, with its own ZooKeeper and Redis, stopped by SIGTERM (what Ctrl-C and the
+     * README's users do): every node leaves gracefully through a Redis that is still there, and stops. Redis' own
+     * exit guard used to kill it at the same time as the demo's shutdown began, and each node's shutdown then
+     * failed on it (warnings, and seconds of waiting on a Redis that was gone).
+     */
+    @Test
+    void aSigtermStopsTheNodesWhileRedisIsStillThereAndThenEverything() throws Exception {
+        java.nio.file.Path out = java.nio.file.Files.createTempFile("demo-", ".log");
+        Process demo = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-cp", System.getProperty("java.class.path"), ClusterDemo.class.getName(),
+                "--base-port", "0").redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        try {
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60))
+                    .until(() -> java.nio.file.Files.readString(out).contains("The cluster stays up")
+                            || !demo.isAlive());
+            assertThat(java.nio.file.Files.readString(out)).contains("-- every message arrived --");
+            demo.destroy(); // SIGTERM
+            assertThat(demo.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).as("the demo exited").isTrue();
+            String text = java.nio.file.Files.readString(out);
+            assertThat(text).as(text).contains("Shutting down", "stopped.")
+                    .doesNotContain("WARN", "Failed to connect", "Unexpected end of stream");
+        } finally {
+            demo.destroyForcibly();
+            java.nio.file.Files.deleteIfExists(out);
+        }
+    }
 }
