@@ -440,16 +440,29 @@ public final class NaiveNode implements AutoCloseable {
         info.put("port", port);
         info.put("connections", 0);
         byte[] data = JSON.writeValueAsBytes(info);
-        try {
-            curator.create().creatingParentContainersIfNeeded().withMode(CreateMode.EPHEMERAL).forPath(path, data);
-        } catch (KeeperException.NodeExistsException e) {
-            // Ours (the session survived): nothing to do. A previous session's, not yet expired: replace it.
-            Stat stat = curator.checkExists().forPath(path);
-            long session = curator.getZookeeperClient().getZooKeeper().getSessionId();
-            if (stat != null && stat.getEphemeralOwner() != session) {
-                curator.delete().guaranteed().forPath(path);
-                curator.create().creatingParentContainersIfNeeded().withMode(CreateMode.EPHEMERAL)
-                        .forPath(path, data);
+        for (int attempt = 1; ; attempt++) {
+            try {
+                curator.create().creatingParentContainersIfNeeded().withMode(CreateMode.EPHEMERAL).forPath(path, data);
+                return;
+            } catch (KeeperException.NodeExistsException e) {
+                // Ours (the session survived): nothing to do. A previous session's, not yet expired: replace it.
+                // ZooKeeper may expire that session, and delete its znode, at any moment in between: a znode gone
+                // before our delete is what we wanted (before, that NoNode ended the re-registration for good).
+                Stat stat = curator.checkExists().forPath(path);
+                long session = curator.getZookeeperClient().getZooKeeper().getSessionId();
+                if (stat != null && stat.getEphemeralOwner() == session) {
+                    return;
+                }
+                if (stat != null) {
+                    try {
+                        curator.delete().forPath(path);
+                    } catch (KeeperException.NoNodeException gone) {
+                        // expired meanwhile
+                    }
+                }
+                if (attempt == 3) {
+                    throw e;
+                }
             }
         }
     }
