@@ -1,0 +1,65 @@
+package com.example.im.client;
+
+import com.example.im.config.Flags;
+import java.util.Set;
+
+/**
+ * Client settings (docs/03-heartbeat.md, "Why these numbers").
+ *
+ * @param pingIntervalMillis a ping is sent when the client has written nothing for this long (T, default 5 s)
+ * @param readerIdleMillis   no frame from the server for this long (3T: three pongs missed) means the link is dead
+ * @param backoffBaseMillis  first reconnect delay (then doubled each attempt, with jitter)
+ * @param backoffMaxMillis   cap on the reconnect delay
+ * @param maxPending         frames kept while reconnecting, sent after the new login; more are refused
+ * @param reconnect          false: a lost connection ends the client (tests of server behaviour use this)
+ */
+public record ClientConfig(String host, int port, long pingIntervalMillis, long readerIdleMillis,
+                           long backoffBaseMillis, long backoffMaxMillis, int maxPending, boolean reconnect) {
+
+    public static final long DEFAULT_PING_INTERVAL_MILLIS = 5_000;
+    public static final long DEFAULT_READER_IDLE_MILLIS = 15_000;
+    public static final long DEFAULT_BACKOFF_BASE_MILLIS = 500;
+    public static final long DEFAULT_BACKOFF_MAX_MILLIS = 30_000;
+    public static final int DEFAULT_MAX_PENDING = 100;
+
+    static final Set<String> FLAGS = Set.of("host", "port", "ping-interval-ms", "reader-idle-ms", "backoff-max-ms",
+            "zk", "strategy");
+
+    public ClientConfig {
+        if (pingIntervalMillis < 1 || readerIdleMillis <= pingIntervalMillis) {
+            throw new IllegalArgumentException("need 0 < ping interval < reader idle time, got ping "
+                    + pingIntervalMillis + " ms, reader idle " + readerIdleMillis + " ms");
+        }
+        if (maxPending < 0) {
+            throw new IllegalArgumentException("max pending must be >= 0, got " + maxPending);
+        }
+        new Backoff(backoffBaseMillis, backoffMaxMillis); // validates the backoff settings
+    }
+
+    public static ClientConfig of(String host, int port) {
+        return new ClientConfig(host, port, DEFAULT_PING_INTERVAL_MILLIS, DEFAULT_READER_IDLE_MILLIS,
+                DEFAULT_BACKOFF_BASE_MILLIS, DEFAULT_BACKOFF_MAX_MILLIS, DEFAULT_MAX_PENDING, true);
+    }
+
+    public static ClientConfig fromFlags(Flags flags) {
+        ClientConfig d = of(flags.get("host", "127.0.0.1"), flags.getInt("port", 7001));
+        return d.withHeartbeat(flags.getLong("ping-interval-ms", d.pingIntervalMillis),
+                        flags.getLong("reader-idle-ms", d.readerIdleMillis))
+                .withBackoff(d.backoffBaseMillis, flags.getLong("backoff-max-ms", d.backoffMaxMillis));
+    }
+
+    public ClientConfig withHeartbeat(long pingMillis, long readerIdle) {
+        return new ClientConfig(host, port, pingMillis, readerIdle, backoffBaseMillis, backoffMaxMillis, maxPending,
+                reconnect);
+    }
+
+    public ClientConfig withBackoff(long baseMillis, long maxMillis) {
+        return new ClientConfig(host, port, pingIntervalMillis, readerIdleMillis, baseMillis, maxMillis, maxPending,
+                reconnect);
+    }
+
+    public ClientConfig withReconnect(boolean on) {
+        return new ClientConfig(host, port, pingIntervalMillis, readerIdleMillis, backoffBaseMillis, backoffMaxMillis,
+                maxPending, on);
+    }
+}

@@ -1,0 +1,225 @@
+package com.example.im.demo;
+
+import com.example.im.client.ChatClient;
+import com.example.im.client.ClientConfig;
+import com.example.im.client.NodeLocator;
+import com.example.im.config.Flags;
+import com.example.im.embedded.EmbeddedRedis;
+import com.example.im.embedded.EmbeddedZooKeeper;
+import com.example.im.embedded.Infra;
+import com.example.im.protocol.Envelope;
+import com.example.im.server.ChatServer;
+import com.example.im.server.ServerConfig;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The main job: a whole cluster in one command (docs/06-graceful-shutdown.md, "The demo"). It starts a ZooKeeper and
+ * a Redis on 127.0.0.1 (real servers: curator-test's ZooKeeper, and redis-server from PATH or the binary bundled in
+ * embedded-redis) unless {@code --zk}/{@code --redis} point elsewhere, starts the nodes, plays a short conversation
+ * across them, then stays up for {@code ChatConsole} users until Ctrl-C shuts everything down gracefully.
+ *
+ * <pre>java -jar stage7-reliable-delivery/target/stage7-reliable-delivery.jar [--nodes 2] [--base-port 7001]
+ *      [--zk host:port] [--redis redis://host:port]</pre>
+ */
+public final class ClusterDemo implements AutoCloseable {
+
+    static final String USAGE = "usage: ClusterDemo [--nodes 2] [--base-port 7001] [--zk host:port]"
+            + " [--redis redis://host:port] [--exit-after-script]";
+
+    private final PrintStream out;
+    private final List<AutoCloseable> infrastructure = new ArrayList<>();
+    private final List<ChatServer> nodes = new ArrayList<>();
+    private String zk;
+    private String redis;
+
+    private ClusterDemo(PrintStream out) {
+        this.out = out;
+    }
+
+    // tag::demo[]
+    /** Starts infrastructure and nodes; {@code zk}/{@code redis} null means embedded; {@code basePort} 0 = any. */
+    public static ClusterDemo start(int nodeCount, int basePort, String zk, String redis, PrintStream out)
+            throws Exception {
+        ClusterDemo demo = new ClusterDemo(out);
+        try {
+            if (zk == null) {
+                EmbeddedZooKeeper server = EmbeddedZooKeeper.start(Infra.portOr(2181));
+                demo.infrastructure.add(server);
+                zk = server.connectString();
+                out.println("ZooKeeper " + server.version() + " (embedded) on " + zk);
+            }
+            if (redis == null) {
+                EmbeddedRedis server = EmbeddedRedis.startOn(Infra.portOr(6379));
+                demo.infrastructure.add(server);
+                redis = server.uri();
+                out.println("Redis " + server.version() + " (" + server.description() + ")");
+            }
+            demo.zk = zk;
+            demo.redis = redis;
+            for (int i = 0; i < nodeCount; i++) {
+                ServerConfig config = ServerConfig.forTests()
+                        .withPort(basePort == 0 ? 0 : basePort + i)
+                        .withZooKeeper(zk, ServerConfig.DEFAULT_LOAD_REFRESH_MILLIS)
+                        .withRedis(redis, ServerConfig.DEFAULT_SESSION_TTL_MILLIS,
+                                ServerConfig.DEFAULT_UNDELIVERABLE_MILLIS);
+                ChatServer node = ChatServer.start(config);
+                demo.nodes.add(node);
+                out.println("node " + (i + 1) + ": " + node.nodeId());
+            }
+            return demo;
+        } catch (Exception | Error e) {
+            demo.close();
+            throw e;
+        }
+    }
+
+    /**
+     * A scripted conversation across the nodes: alice on node 1, bob on the last node, carol on node 1; a private
+     * message each way, then a group message with an offline member, dave, who logs in afterwards on the last node
+     * and gets it from his mailbox. Returns true when every step got its answer.
+     */
+    public boolean playScript() throws Exception {
+        ChatServer first = nodes.get(0);
+        ChatServer last = nodes.get(nodes.size() - 1);
+        try (Speaker alice = new Speaker("alice", first); Speaker bob = new Speaker("bob", last);
+             Speaker carol = new Speaker("carol", first)) {
+            out.println();
+            out.println("-- a scripted conversation across the nodes --");
+            alice.client.send("bob", "hi bob, I am on " + first.nodeId());
+            boolean ok = alice.expect("OK sent") & bob.expect("MSG alice");
+            bob.client.send("alice", "hello alice, I am on " + last.nodeId());
+            ok &= bob.expect("OK sent") & alice.expect("MSG bob");
+            alice.client.sendGroup(List.of("bob", "carol", "dave"), "lunch at noon? (方式二: one message, three members)");
+            ok &= alice.expect("OK sent") & bob.expect("MSG alice") & carol.expect("MSG alice");
+            // Stage 7: dave was offline, so the group message waited in his mailbox; it arrives when he logs in.
+            out.println("-- dave logs in on " + last.nodeId() + " and gets what was stored for him --");
+            try (Speaker dave = new Speaker("dave", last)) {
+                ok &= dave.expect("MSG alice");
+            }
+            out.println(ok ? "-- every message arrived --" : "-- SOMETHING WAS MISSING --");
+            return ok;
+        }
+    }
+    // end::demo[]
+
+    /** One scripted user: a client on a given node that prints what it receives. */
+    private final class Speaker implements AutoCloseable {
+        private final String uid;
+        private final ChatClient client;
+        private final BlockingQueue<Envelope> frames = new LinkedBlockingQueue<>();
+
+        Speaker(String uid, ChatServer node) throws InterruptedException {
+            this.uid = uid;
+            int port = node.localAddress().getPort();
+            this.client = ChatClient.connect(ClientConfig.of("127.0.0.1", port).withReconnect(false),
+                    NodeLocator.fixed("127.0.0.1", port), uid, frames::add);
+            if (!expect("OK login")) {
+                throw new IllegalStateException(uid + " could not log in");
+            }
+        }
+
+        /** Waits (bounded) for the next frame and prints it; true when it starts as expected. */
+        boolean expect(String start) throws InterruptedException {
+            Envelope frame = frames.poll(10, TimeUnit.SECONDS);
+            String line = frame == null ? "(nothing within 10 s)" : com.example.im.client.ChatConsole.describe(frame);
+            out.printf("  %-6s| %s%n", uid, line);
+            return line.startsWith(start);
+        }
+
+        @Override
+        public void close() {
+            client.close();
+        }
+    }
+
+    /** Graceful shutdown of every node (each its ordered sequence), then the embedded servers. */
+    @Override
+    public void close() {
+        for (ChatServer node : nodes) {
+            node.close();
+        }
+        nodes.clear();
+        for (int i = infrastructure.size() - 1; i >= 0; i--) {
+            try {
+                infrastructure.get(i).close();
+            } catch (Exception e) {
+                out.println("could not stop " + infrastructure.get(i) + ": " + e);
+            }
+        }
+        infrastructure.clear();
+    }
+
+    /** Leaves stopping the embedded Redis to {@link #close()}, after the nodes (see EmbeddedRedis#stopLast). */
+    void stopRedisLast() {
+        for (AutoCloseable server : infrastructure) {
+            if (server instanceof EmbeddedRedis redis) {
+                redis.stopLast();
+            }
+        }
+    }
+
+    public List<ChatServer> nodes() {
+        return List.copyOf(nodes);
+    }
+
+    public String zooKeeper() {
+        return zk;
+    }
+
+    public String redis() {
+        return redis;
+    }
+
+    /** The console command for this cluster, with its real ZooKeeper (not 2181 when 2181 was taken). */
+    public String consoleCommand() {
+        return "java -cp stage7-reliable-delivery/target/stage7-reliable-delivery.jar com.example.im.client.ChatConsole"
+                + " --zk " + zk + " --strategy round-robin";
+    }
+
+    /** The command line as {@link #USAGE} shows it; {@code --exit-after-script} is a switch, it takes no value. */
+    static Flags flags(String[] args) {
+        return Flags.parse(args, Set.of("nodes", "base-port", "zk", "redis", "exit-after-script"),
+                Set.of("exit-after-script"));
+    }
+
+    public static void main(String[] args) throws Exception {
+        // The terminal is for the script, not for the servers' diaries (unless the user chose log levels).
+        Infra.quietLogs(System.getProperties());
+        Flags flags;
+        try {
+            flags = flags(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("error: " + e.getMessage() + "\n" + USAGE);
+            System.exit(2);
+            return;
+        }
+        if (flags.help()) {
+            System.out.println(USAGE);
+            return;
+        }
+        ClusterDemo demo = start(flags.getInt("nodes", 2), flags.getInt("base-port", 7001),
+                flags.get("zk", null), flags.get("redis", null), System.out);
+        boolean ok = demo.playScript();
+        if (Boolean.parseBoolean(flags.get("exit-after-script", "false"))) {
+            demo.close();
+            System.exit(ok ? 0 : 1);
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            // The demo's logs are quiet: without this line a graceful shutdown of a few seconds looks like a hang.
+            System.out.println("\nShutting down: each node gracefully (go-away, drain), then ZooKeeper and Redis ...");
+            demo.close();
+            System.out.println("stopped.");
+        }, "demo-shutdown"));
+        // This hook stops Redis after the nodes: Redis' own exit guard, running at the same time, must not stop it first.
+        demo.stopRedisLast();
+        System.out.printf("%nThe cluster stays up. Chat from other terminals (Ctrl-C here stops everything):%n  %s%n",
+                demo.consoleCommand());
+        Thread.currentThread().join();
+    }
+}
