@@ -27,7 +27,7 @@ import java.util.concurrent.TimeUnit;
  * The interactive terminal client: it reads the same commands as stage 1 (plus GROUP), turns them into protobuf
  * frames and prints every frame the server sends as one readable line (docs/02-protobuf.md, "The console"); since stage 3 it also shows the link going down and coming back.
  *
- * <pre>java -cp stage7-reliable-delivery/target/stage7-reliable-delivery.jar com.example.im.client.ChatConsole --port 7001</pre>
+ * <pre>java -cp stage8-web-edge/target/stage8-web-edge.jar com.example.im.client.ChatConsole --port 7001</pre>
  */
 public final class ChatConsole {
 
@@ -89,7 +89,7 @@ public final class ChatConsole {
             client = ChatClient.connect(config, locator, login.uid(), printer(System.out, closed));
         } catch (Exception e) {
             System.err.println("cannot connect (" + locator + "): " + e.getMessage()
-                    + "\nIs a node running? (java -jar stage7-reliable-delivery/target/stage7-reliable-delivery.jar)");
+                    + "\nIs a node running? (java -jar stage8-web-edge/target/stage8-web-edge.jar)");
             System.exit(1);
             return;
         }

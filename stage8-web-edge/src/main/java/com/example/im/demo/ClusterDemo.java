@@ -24,7 +24,7 @@ import java.util.concurrent.TimeUnit;
  * embedded-redis) unless {@code --zk}/{@code --redis} point elsewhere, starts the nodes, plays a short conversation
  * across them, then stays up for {@code ChatConsole} users until Ctrl-C shuts everything down gracefully.
  *
- * <pre>java -jar stage7-reliable-delivery/target/stage7-reliable-delivery.jar [--nodes 2] [--base-port 7001]
+ * <pre>java -jar stage8-web-edge/target/stage8-web-edge.jar [--nodes 2] [--base-port 7001]
  *      [--zk host:port] [--redis redis://host:port]</pre>
  */
 public final class ClusterDemo implements AutoCloseable {
@@ -178,7 +178,7 @@ public final class ClusterDemo implements AutoCloseable {
 
     /** The console command for this cluster, with its real ZooKeeper (not 2181 when 2181 was taken). */
     public String consoleCommand() {
-        return "java -cp stage7-reliable-delivery/target/stage7-reliable-delivery.jar com.example.im.client.ChatConsole"
+        return "java -cp stage8-web-edge/target/stage8-web-edge.jar com.example.im.client.ChatConsole"
                 + " --zk " + zk + " --strategy round-robin";
     }
 

@@ -19,7 +19,10 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import com.example.im.web.HttpRoutes;
+import com.example.im.web.WebEdge;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -42,6 +45,7 @@ public final class ChatServer implements AutoCloseable {
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
     private final Channel serverChannel;
+    private volatile Channel httpChannel; // stage 8: the web edge (docs/08-web-edge.md)
     private final SessionMap sessions;
     private final String nodeId;
     private volatile NodeRegistration registration;
@@ -71,6 +75,8 @@ public final class ChatServer implements AutoCloseable {
         SessionMap sessions = new SessionMap();
         MessageIds ids = new MessageIds();
         AtomicReference<ChatServer> self = new AtomicReference<>();
+        ChatServerInitializer chat = new ChatServerInitializer(sessions, config, ids,
+                () -> self.get() == null ? null : self.get().routing);
         ChatServer server = null;
         try {
             Channel serverChannel = new ServerBootstrap()
@@ -84,8 +90,7 @@ public final class ChatServer implements AutoCloseable {
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     // Past 64 KiB waiting to be written a connection turns unwritable; SlowReaderHandler times that.
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, SlowReaderHandler.WATER_MARK)
-                    .childHandler(new ChatServerInitializer(sessions, config, ids,
-                            () -> self.get() == null ? null : self.get().routing))
+                    .childHandler(chat)
                     .bind(config.host(), config.port())
                     .sync()
                     .channel();
@@ -95,6 +100,9 @@ public final class ChatServer implements AutoCloseable {
             server = new ChatServer(boss, workers, serverChannel, sessions, nodeId, config);
             self.set(server);
             log.info("chat server {} listening on {}", nodeId, server.localAddress());
+            // Stage 8: the HTTP/WebSocket port, on the same event loops and the same sessions.
+            server.httpChannel = WebEdge.bind(boss, workers, config, chat, server.routes(), null);
+            log.info("web edge of {} on http://{}:{}/", nodeId, config.host(), server.httpAddress().getPort());
             if (config.redisUri() != null) {
                 // Before registering in ZooKeeper: by the time a client is sent here, cross-node routing works.
                 server.routing = new RedisRouting(config.redisUri(), nodeId, sessions, config.sessionTtlMillis(),
@@ -102,6 +110,7 @@ public final class ChatServer implements AutoCloseable {
                 log.info("sessions and inbox {} in Redis {}", RedisKeys.inbox(nodeId), config.redisUri());
             }
             serverChannel.config().setAutoRead(true);
+            server.httpChannel.config().setAutoRead(true);
             if (config.zkConnect() != null) {
                 server.register(config, port);
             }
@@ -120,7 +129,8 @@ public final class ChatServer implements AutoCloseable {
     // tag::register[]
     /** Registers in ZooKeeper once the port is bound, so no client is ever sent to a node that cannot accept it. */
     private void register(ServerConfig config, int port) throws InterruptedException {
-        NodeInfo me = new NodeInfo(nodeId, config.advertisedHost(), config.advertisedPort(port), 0);
+        NodeInfo me = new NodeInfo(nodeId, config.advertisedHost(), config.advertisedPort(port), 0,
+                httpAddress().getPort(), config.edge().tls());
         registration = new NodeRegistration(Registry.curator(config.zkConnect(), config.zkSessionTimeoutMillis()),
                 me, sessions::size);
         if (registration.awaitRegistered(10, TimeUnit.SECONDS)) {
@@ -132,14 +142,48 @@ public final class ChatServer implements AutoCloseable {
         }
         boss.scheduleAtFixedRate(registration::refresh, config.loadRefreshMillis(), config.loadRefreshMillis(),
                 TimeUnit.MILLISECONDS);
-        if (routing != null) {
-            // Watch the other nodes: when one leaves, a survivor takes over its inbox (docs/06-graceful-shutdown.md,
-            // "Takeover after kill -9"); a sweep every session TTL adopts any inbox whose owner left unnoticed.
-            directory = new NodeDirectory(registration.curator(), routing::nodeLeft, false);
-            routing.watch(directory, Math.max(1_000, config.sessionTtlMillis()));
+        // Watch the other nodes: when one leaves, a survivor takes over its inbox (docs/06-graceful-shutdown.md,
+        // "Takeover after kill -9"); a sweep every session TTL adopts any inbox whose owner left unnoticed. Stage 8:
+        // the web edge lists them too (/api/nodes), so a node without Redis watches them as well.
+        RedisRouting watching = routing;
+        directory = new NodeDirectory(registration.curator(), watching != null ? watching::nodeLeft : left -> { },
+                false);
+        if (watching != null) {
+            watching.watch(directory, Math.max(1_000, config.sessionTtlMillis()));
         }
     }
     // end::register[]
+
+    /**
+     * The HTTP endpoints of this node (docs/08-web-edge.md, "The HTTP port"); the pages and {@code /ws} are served
+     * besides these.
+     */
+    private HttpRoutes routes() {
+        return new HttpRoutes()
+                .add("/api/nodes", request -> HttpRoutes.json(nodesJson()));
+    }
+
+    /** The registered nodes as the pages read them; just this node when it runs without ZooKeeper. */
+    private String nodesJson() {
+        NodeDirectory nodes = directory;
+        List<NodeInfo> list = nodes != null ? nodes.nodes()
+                : List.of(new NodeInfo(nodeId, config.advertisedHost(), config.advertisedPort(localAddress().getPort()),
+                        sessions.size(), httpAddress().getPort(), config.edge().tls()));
+        StringBuilder json = new StringBuilder("{\"self\":").append(quote(nodeId)).append(",\"nodes\":[");
+        for (int i = 0; i < list.size(); i++) {
+            json.append(i == 0 ? "" : ",").append(new String(list.get(i).toJson(), StandardCharsets.UTF_8));
+        }
+        return json.append("]}").toString();
+    }
+
+    private static String quote(String s) {
+        return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+    }
+
+    /** The HTTP/WebSocket address actually bound (stage 8). */
+    public InetSocketAddress httpAddress() {
+        return (InetSocketAddress) httpChannel.localAddress();
+    }
 
     /** The address actually bound (with the real port when the config asked for port 0). */
     public InetSocketAddress localAddress() {
@@ -213,6 +257,7 @@ public final class ChatServer implements AutoCloseable {
         // 2. Stop accepting: a client that read the node list just before step 1 is refused and tries another node.
         report.step("stop accepting", () -> {
             serverChannel.close().syncUninterruptibly();
+            httpChannel.close().syncUninterruptibly(); // the pages and WebSocket handshakes too
             return "";
         });
         // 3. Tell every client to go elsewhere; each reconnects through ZooKeeper and logs in on another node.
@@ -298,6 +343,9 @@ public final class ChatServer implements AutoCloseable {
             registration = null;
         }
         serverChannel.close().syncUninterruptibly();
+        if (httpChannel != null) {
+            httpChannel.close().syncUninterruptibly();
+        }
         boss.shutdownGracefully(0, 0, TimeUnit.SECONDS).syncUninterruptibly();
         workers.shutdownGracefully(0, 0, TimeUnit.SECONDS).syncUninterruptibly();
         log.info("chat server {} halted", nodeId);
@@ -306,7 +354,7 @@ public final class ChatServer implements AutoCloseable {
     public static void main(String[] args) throws InterruptedException {
         ServerConfig config;
         try {
-            Flags flags = Flags.parse(args, ServerConfig.flagNames());
+            Flags flags = Flags.parse(args, ServerConfig.flagNames(), ServerConfig.switchNames());
             if (flags.help()) {
                 System.out.println(ServerConfig.USAGE);
                 return;
@@ -341,7 +389,7 @@ public final class ChatServer implements AutoCloseable {
         }
         InetSocketAddress address = server.localAddress();
         System.out.printf("Chat node %s on %s:%d%s. Chat with it from two terminals:%n"
-                        + "  java -cp stage7-reliable-delivery/target/stage7-reliable-delivery.jar com.example.im.client.ChatConsole"
+                        + "  java -cp stage8-web-edge/target/stage8-web-edge.jar com.example.im.client.ChatConsole"
                         + " %s%n  then type: LOGIN alice  /  SEND bob hello  /  GROUP bob,carol hi all  /  HELP%n"
                         + "Ctrl-C stops the server.%n",
                 server.nodeId(), address.getHostString(), address.getPort(),

@@ -57,15 +57,23 @@ public final class ChatServerInitializer extends ChannelInitializer<Channel> {
         // Inbound: bytes -> one frame per varint32 length prefix (at most maxFrameLength bytes) -> Envelope.
         p.addLast("framer", new Varint32FrameDecoder(config.maxFrameLength()));
         p.addLast("decoder", new ProtobufDecoder(Envelope.getDefaultInstance()));
-        // After the decoder, so only whole frames count as signs of life: a client trickling one byte a minute
-        // of a frame that never completes is still dead to us.
-        p.addLast("idle", new IdleStateHandler(config.readerIdleMillis(), 0, 0, TimeUnit.MILLISECONDS));
         // Outbound (runs bottom-up): Envelope -> protobuf bytes -> the same bytes behind their varint32 length.
         p.addLast("prepender", new ProtobufVarint32LengthFieldPrepender());
         p.addLast("encoder", new ProtobufEncoder());
+        addSessionHandlers(p);
+    }
+    // end::pipeline[]
+
+    /**
+     * What every chat connection has above its codec, TCP or WebSocket (stage 8, docs/08-web-edge.md): idle
+     * eviction, the login deadline, and the handler.
+     */
+    public void addSessionHandlers(ChannelPipeline p) {
+        // After the decoder, so only whole frames count as signs of life: a client trickling one byte a minute
+        // of a frame that never completes is still dead to us.
+        p.addLast("idle", new IdleStateHandler(config.readerIdleMillis(), 0, 0, TimeUnit.MILLISECONDS));
         // Watches the handler's replies for a login_ack; until one goes out, the connection has a deadline.
         p.addLast("login-deadline", new LoginDeadlineHandler(config.loginTimeoutMillis()));
         p.addLast("handler", new ChatServerHandler(sessions, config, ids, routing.get()));
     }
-    // end::pipeline[]
 }

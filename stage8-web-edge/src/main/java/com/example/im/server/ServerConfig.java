@@ -42,13 +42,15 @@ import java.util.Set;
  * @param shutdownTimeoutMillis the bound on the whole graceful shutdown (docs/06-graceful-shutdown.md)
  * @param delivery       stage 7: how long mailboxes keep messages, and when an unacknowledged push is sent again
  *                       (docs/07-reliable-delivery.md)
+ * @param edge           stage 8: the HTTP/WebSocket port, the token key, TLS (docs/08-web-edge.md)
  */
 public record ServerConfig(String host, int port, int maxFrameLength, int maxGroupSize, long readerIdleMillis,
                            long loginTimeoutMillis, long maxPendingBytes, long unwritableTimeoutMillis,
                            String zkConnect, String nodeId, String advertiseHost, int advertisePort,
                            int zkSessionTimeoutMillis,
                            long loadRefreshMillis, String redisUri, long sessionTtlMillis, long undeliverableMillis,
-                           long shutdownTimeoutMillis, RedisRouting.DeliverySettings delivery) {
+                           long shutdownTimeoutMillis, RedisRouting.DeliverySettings delivery,
+                           EdgeSettings edge) {
 
     public static final int DEFAULT_PORT = 7001;
     public static final int DEFAULT_MAX_FRAME = 64 * 1024;
@@ -74,6 +76,8 @@ public record ServerConfig(String host, int port, int maxFrameLength, int maxGro
                               [--redis redis://127.0.0.1:6379 | --redis none] [--session-ttl-ms 30000]
                               [--undeliverable-ms 30000] [--shutdown-timeout-ms 10000]
                               [--retention-count 10000] [--retention-ms 604800000] [--resend-ms 5000]
+                              [--http-port 8001] --auth-key BASE64 (or IM_AUTH_KEY) [--dev-token-issuer]
+                              [--tls-cert cert.pem --tls-key key.pem]
               (each flag also reads a system property: -Dim.host, -Dim.port, -Dim.max-frame, ... -Dim.zk, ...)""";
 
     public ServerConfig {
@@ -130,21 +134,21 @@ public record ServerConfig(String host, int port, int maxFrameLength, int maxGro
     public ServerConfig withReaderIdleMillis(long millis) {
         return new ServerConfig(host, port, maxFrameLength, maxGroupSize, millis, loginTimeoutMillis, maxPendingBytes,
                 unwritableTimeoutMillis, zkConnect, nodeId, advertiseHost, advertisePort, zkSessionTimeoutMillis,
-                loadRefreshMillis, redisUri, sessionTtlMillis, undeliverableMillis, shutdownTimeoutMillis, delivery);
+                loadRefreshMillis, redisUri, sessionTtlMillis, undeliverableMillis, shutdownTimeoutMillis, delivery, edge);
     }
 
     /** The same settings with another login deadline (tests shorten it). */
     public ServerConfig withLoginTimeoutMillis(long millis) {
         return new ServerConfig(host, port, maxFrameLength, maxGroupSize, readerIdleMillis, millis, maxPendingBytes,
                 unwritableTimeoutMillis, zkConnect, nodeId, advertiseHost, advertisePort, zkSessionTimeoutMillis,
-                loadRefreshMillis, redisUri, sessionTtlMillis, undeliverableMillis, shutdownTimeoutMillis, delivery);
+                loadRefreshMillis, redisUri, sessionTtlMillis, undeliverableMillis, shutdownTimeoutMillis, delivery, edge);
     }
 
     /** The same settings with other slow-reader bounds (tests shrink the cap or the time). */
     public ServerConfig withSlowReaderBounds(long pendingBytes, long unwritableMillis) {
         return new ServerConfig(host, port, maxFrameLength, maxGroupSize, readerIdleMillis, loginTimeoutMillis,
                 pendingBytes, unwritableMillis, zkConnect, nodeId, advertiseHost, advertisePort, zkSessionTimeoutMillis,
-                loadRefreshMillis, redisUri, sessionTtlMillis, undeliverableMillis, shutdownTimeoutMillis, delivery);
+                loadRefreshMillis, redisUri, sessionTtlMillis, undeliverableMillis, shutdownTimeoutMillis, delivery, edge);
     }
 
     /** The same settings on another port (a test restarts a server where it was). */
@@ -152,7 +156,7 @@ public record ServerConfig(String host, int port, int maxFrameLength, int maxGro
         return new ServerConfig(host, newPort, maxFrameLength, maxGroupSize, readerIdleMillis, loginTimeoutMillis,
                 maxPendingBytes, unwritableTimeoutMillis, zkConnect, nodeId, advertiseHost, advertisePort,
                 zkSessionTimeoutMillis,
-                loadRefreshMillis, redisUri, sessionTtlMillis, undeliverableMillis, shutdownTimeoutMillis, delivery);
+                loadRefreshMillis, redisUri, sessionTtlMillis, undeliverableMillis, shutdownTimeoutMillis, delivery, edge);
     }
 
     /** The same settings, registered in ZooKeeper at {@code connectString}, refreshing the load every given ms. */
@@ -160,21 +164,21 @@ public record ServerConfig(String host, int port, int maxFrameLength, int maxGro
         return new ServerConfig(host, port, maxFrameLength, maxGroupSize, readerIdleMillis, loginTimeoutMillis,
                 maxPendingBytes, unwritableTimeoutMillis, connectString, nodeId, advertiseHost, advertisePort,
                 zkSessionTimeoutMillis,
-                refreshMillis, redisUri, sessionTtlMillis, undeliverableMillis, shutdownTimeoutMillis, delivery);
+                refreshMillis, redisUri, sessionTtlMillis, undeliverableMillis, shutdownTimeoutMillis, delivery, edge);
     }
 
     /** The same settings with Redis at {@code uri}, sessions living {@code ttlMillis} past their last renewal. */
     public ServerConfig withRedis(String uri, long ttlMillis, long undeliverable) {
         return new ServerConfig(host, port, maxFrameLength, maxGroupSize, readerIdleMillis, loginTimeoutMillis,
                 maxPendingBytes, unwritableTimeoutMillis, zkConnect, nodeId, advertiseHost, advertisePort,
-                zkSessionTimeoutMillis, loadRefreshMillis, uri, ttlMillis, undeliverable, shutdownTimeoutMillis, delivery);
+                zkSessionTimeoutMillis, loadRefreshMillis, uri, ttlMillis, undeliverable, shutdownTimeoutMillis, delivery, edge);
     }
 
     /** The same settings with ZooKeeper sessions of {@code ms} (tests shorten how long a dead node stays listed). */
     public ServerConfig withZkSessionTimeout(int ms) {
         return new ServerConfig(host, port, maxFrameLength, maxGroupSize, readerIdleMillis, loginTimeoutMillis,
                 maxPendingBytes, unwritableTimeoutMillis, zkConnect, nodeId, advertiseHost, advertisePort, ms,
-                loadRefreshMillis, redisUri, sessionTtlMillis, undeliverableMillis, shutdownTimeoutMillis, delivery);
+                loadRefreshMillis, redisUri, sessionTtlMillis, undeliverableMillis, shutdownTimeoutMillis, delivery, edge);
     }
 
     /** The same settings under a fixed node id (a restarted node that must find its own inbox again). */
@@ -182,7 +186,7 @@ public record ServerConfig(String host, int port, int maxFrameLength, int maxGro
         return new ServerConfig(host, port, maxFrameLength, maxGroupSize, readerIdleMillis, loginTimeoutMillis,
                 maxPendingBytes, unwritableTimeoutMillis, zkConnect, id, advertiseHost, advertisePort,
                 zkSessionTimeoutMillis,
-                loadRefreshMillis, redisUri, sessionTtlMillis, undeliverableMillis, shutdownTimeoutMillis, delivery);
+                loadRefreshMillis, redisUri, sessionTtlMillis, undeliverableMillis, shutdownTimeoutMillis, delivery, edge);
     }
 
     /** The same settings with other reliable-delivery bounds (tests shorten retention and the resend time). */
@@ -190,7 +194,7 @@ public record ServerConfig(String host, int port, int maxFrameLength, int maxGro
         return new ServerConfig(host, port, maxFrameLength, maxGroupSize, readerIdleMillis, loginTimeoutMillis,
                 maxPendingBytes, unwritableTimeoutMillis, zkConnect, nodeId, advertiseHost, advertisePort,
                 zkSessionTimeoutMillis, loadRefreshMillis, redisUri, sessionTtlMillis, undeliverableMillis,
-                shutdownTimeoutMillis, settings);
+                shutdownTimeoutMillis, settings, edge);
     }
 
     /** Loopback, a free port, default limits, no ZooKeeper, no Redis: what single-node tests use. */
@@ -199,7 +203,7 @@ public record ServerConfig(String host, int port, int maxFrameLength, int maxGro
                 DEFAULT_LOGIN_TIMEOUT_MILLIS, DEFAULT_MAX_PENDING_BYTES, DEFAULT_UNWRITABLE_TIMEOUT_MILLIS, null, null,
                 null, 0, DEFAULT_ZK_SESSION_TIMEOUT_MILLIS, DEFAULT_LOAD_REFRESH_MILLIS, null,
                 DEFAULT_SESSION_TTL_MILLIS, DEFAULT_UNDELIVERABLE_MILLIS, DEFAULT_SHUTDOWN_TIMEOUT_MILLIS,
-                RedisRouting.DeliverySettings.defaults());
+                RedisRouting.DeliverySettings.defaults(), EdgeSettings.forTests());
     }
 
     public static ServerConfig fromFlags(Flags flags) {
@@ -231,13 +235,30 @@ public record ServerConfig(String host, int port, int maxFrameLength, int maxGro
                                 .maxAgeMillis())),
                         RedisRouting.DeliverySettings.defaults().window(),
                         flags.getLong("resend-ms", RedisRouting.DeliverySettings.defaults().resendMillis()),
-                        RedisRouting.DeliverySettings.defaults().compareMillis()));
+                        RedisRouting.DeliverySettings.defaults().compareMillis()),
+                EdgeSettings.fromFlags(flags));
     }
 
     static Set<String> flagNames() {
-        return Set.of("host", "port", "max-frame", "max-group", "reader-idle-ms", "login-timeout-ms",
+        Set<String> names = new java.util.HashSet<>(EdgeSettings.FLAGS);
+        names.addAll(EdgeSettings.SWITCHES);
+        names.addAll(Set.of("host", "port", "max-frame", "max-group", "reader-idle-ms", "login-timeout-ms",
                 "max-pending-bytes", "unwritable-timeout-ms", "zk", "node-id", "advertise-host", "advertise-port",
                 "zk-session-timeout-ms", "load-refresh-ms", "redis", "session-ttl-ms", "undeliverable-ms",
-                "shutdown-timeout-ms", "retention-count", "retention-ms", "resend-ms");
+                "shutdown-timeout-ms", "retention-count", "retention-ms", "resend-ms"));
+        return Set.copyOf(names);
+    }
+
+    /** The flags that take no value. */
+    static Set<String> switchNames() {
+        return EdgeSettings.SWITCHES;
+    }
+
+    /** The same settings with another web edge (tests: TLS, the token issuer, a fixed key). */
+    public ServerConfig withEdge(EdgeSettings settings) {
+        return new ServerConfig(host, port, maxFrameLength, maxGroupSize, readerIdleMillis, loginTimeoutMillis,
+                maxPendingBytes, unwritableTimeoutMillis, zkConnect, nodeId, advertiseHost, advertisePort,
+                zkSessionTimeoutMillis, loadRefreshMillis, redisUri, sessionTtlMillis, undeliverableMillis,
+                shutdownTimeoutMillis, delivery, settings);
     }
 }

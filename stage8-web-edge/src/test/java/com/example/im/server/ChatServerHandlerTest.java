@@ -28,7 +28,7 @@ class ChatServerHandlerTest {
     private final ChatServerInitializer initializer = new ChatServerInitializer(sessions,
             new ServerConfig("127.0.0.1", 0, MAX_FRAME, MAX_GROUP, 15_000, 10_000, 1024 * 1024, 15_000, null, null,
                     null, 0, 10_000, 5_000, null, 30_000, 30_000, 10_000,
-                    com.example.im.route.RedisRouting.DeliverySettings.defaults()),
+                    com.example.im.route.RedisRouting.DeliverySettings.defaults(), EdgeSettings.forTests()),
             new MessageIds(), () -> null);
 
     private final List<EmbeddedChannel> channels = new ArrayList<>();

@@ -39,7 +39,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The packaged jar as its users run it — fresh JVMs from {@code java -cp target/stage7-reliable-delivery.jar
+ * The packaged jar as its users run it — fresh JVMs from {@code java -cp target/stage8-web-edge.jar
  * com.example.im.server.ChatServer}, registered in a real ZooKeeper and sharing a real Redis — tested only from
  * outside over the network. Where the
  * nodes run follows {@code -Dim.infra} (testkit's {@link StageCluster}: forked processes, or containers on one
