@@ -19,6 +19,8 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import com.example.im.auth.DevTokenIssuer;
+import com.example.im.auth.Tokens;
 import com.example.im.web.HttpRoutes;
 import com.example.im.web.WebEdge;
 import java.net.InetSocketAddress;
@@ -160,7 +162,9 @@ public final class ChatServer implements AutoCloseable {
      */
     private HttpRoutes routes() {
         return new HttpRoutes()
-                .add("/api/nodes", request -> HttpRoutes.json(nodesJson()));
+                .add("/api/nodes", request -> HttpRoutes.json(nodesJson()))
+                .add(DevTokenIssuer.PATH, new DevTokenIssuer(new Tokens(config.edge().authKey()),
+                        config.edge().devTokenIssuer()));
     }
 
     /** The registered nodes as the pages read them; just this node when it runs without ZooKeeper. */
