@@ -1,5 +1,6 @@
 package com.example.im.client;
 
+import com.example.im.auth.TokenSource;
 import com.example.im.protocol.Ack;
 import com.example.im.protocol.ChatMessage;
 import com.example.im.protocol.Envelope;
@@ -101,6 +102,7 @@ public final class ChatClient implements AutoCloseable {
     private String loggedIn; // the uid the server acknowledged a login of: a later LOGIN cannot change "uid"
     private boolean closing;
     private boolean kicked;
+    private boolean refused; // stage 8: a login was refused as UNAUTHENTICATED; the same token source would be again
     private int attempt; // only touched on the I/O thread
 
     // Stage 7 (docs/07-reliable-delivery.md, "The flow"). Guarded by "this".
@@ -171,7 +173,8 @@ public final class ChatClient implements AutoCloseable {
                 client.address = target;
             }
             if (uid != null) {
-                client.login(uid);
+                // No token, no point: the caller hears why (TokenSource.TokenUnavailable) instead of a refusal later.
+                client.login(uid, client.config.tokens().tokenFor(uid));
             }
             return client;
         } catch (InterruptedException | RuntimeException e) {
@@ -209,7 +212,7 @@ public final class ChatClient implements AutoCloseable {
     private boolean reconnectComing() {
         return switch (state) {
             case RECOVERING -> !closing;
-            case UP -> !closing && !kicked && config.reconnect(); // and the channel is dead (see send)
+            case UP -> !closing && !kicked && !refused && config.reconnect(); // and the channel is dead (see send)
             case CLOSED -> false;
         };
     }
@@ -223,8 +226,23 @@ public final class ChatClient implements AutoCloseable {
         channel.pipeline().firstContext().writeAndFlush(bytes);
     }
 
-    /** Logs in; after a reconnect the client logs in again with this uid by itself. */
-    public synchronized boolean login(String uid) {
+    /**
+     * Logs in; after a reconnect the client logs in again with this uid by itself. Stage 8: the token comes from
+     * {@link ClientConfig#tokens()}, asked now (outside any lock: it may be an HTTP call) and again at every
+     * reconnect. False when it has none (the listener hears why) or the frame was refused as by {@link #send}.
+     */
+    public boolean login(String uid) {
+        String token;
+        try {
+            token = config.tokens().tokenFor(uid);
+        } catch (TokenSource.TokenUnavailable e) {
+            listener.onConnectionEvent("no token to log in as " + uid + ": " + e.getMessage());
+            return false;
+        }
+        return login(uid, token);
+    }
+
+    private synchronized boolean login(String uid, String token) {
         if (loggedIn == null) {
             // Once logged in, a LOGIN of another uid is refused by the server (ALREADY_LOGGED_IN): it must not change
             // who the client logs in as after a reconnect, nor pair that user with this user's last_seq.
@@ -232,7 +250,7 @@ public final class ChatClient implements AutoCloseable {
         }
         // While reconnecting, the login happens on the new connection anyway: do not queue a second one.
         boolean linkDown = state == State.RECOVERING || state == State.UP && !channel.isActive();
-        return linkDown ? reconnectComing() : send(loginFrame(uid, lastSeq));
+        return linkDown ? reconnectComing() : send(loginFrame(uid, lastSeq, token));
     }
 
     /** A private message; the server stamps msg_id, from_uid and timestamp. */
@@ -385,8 +403,12 @@ public final class ChatClient implements AutoCloseable {
     }
 
     /** Stage 7: the login says how far the client got, so the server pushes what follows (-1: it knows best). */
-    private static Envelope loginFrame(String uid, long lastSeq) {
-        return Envelope.newBuilder().setLogin(Login.newBuilder().setUid(uid).setLastSeq(lastSeq)).build();
+    private static Envelope loginFrame(String uid, long lastSeq, String token) {
+        Login.Builder login = Login.newBuilder().setUid(uid).setLastSeq(lastSeq);
+        if (token != null) {
+            login.setToken(token);
+        }
+        return Envelope.newBuilder().setLogin(login).build();
     }
 
     // tag::reconnect[]
@@ -397,7 +419,7 @@ public final class ChatClient implements AutoCloseable {
             if (lost != channel || state == State.CLOSED) {
                 return;
             }
-            finished = closing || kicked || !config.reconnect();
+            finished = closing || kicked || refused || !config.reconnect();
             if (!finished) {
                 state = State.RECOVERING;
             }
@@ -424,11 +446,19 @@ public final class ChatClient implements AutoCloseable {
         }
         attempt++;
         InetSocketAddress target;
+        String token;
         try {
             // Asked again every time: the node we lost may be gone for good, and the list has moved on.
             target = locator.locate(who, lost);
+            // Stage 8: a fresh token for every login, so one that expired while we were connected is not sent again.
+            // On this (the client's I/O) thread, which has nothing else to do while the link is down; bounded by the
+            // source (an issuer's request has a timeout).
+            token = who == null ? null : config.tokens().tokenFor(who);
         } catch (IllegalStateException e) {
             retryLater(e.getMessage());
+            return;
+        } catch (TokenSource.TokenUnavailable e) {
+            retryLater("no token: " + e.getMessage());
             return;
         }
         bootstrap.connect(target).addListener((ChannelFuture f) -> {
@@ -459,9 +489,19 @@ public final class ChatClient implements AutoCloseable {
             if (again == null) {
                 recovered();
             } else {
-                f.channel().writeAndFlush(loginFrame(again, shown)); // recovered() runs when the login ack arrives
+                // recovered() runs when the login ack arrives
+                f.channel().writeAndFlush(loginFrame(again, shown, again.equals(who) ? token : tokenOrNull(again)));
             }
         });
+    }
+
+    /** A token for {@code uid}, or null when the source has none (the server then says why). */
+    private String tokenOrNull(String uid) {
+        try {
+            return config.tokens().tokenFor(uid);
+        } catch (TokenSource.TokenUnavailable e) {
+            return null;
+        }
     }
 
     private void retryLater(String why) {
@@ -528,6 +568,12 @@ public final class ChatClient implements AutoCloseable {
                     if (frame.getError().getCode() == ErrorCode.KICKED) {
                         synchronized (ChatClient.this) {
                             kicked = true; // never reconnect after a kick: two clients would kick each other forever
+                        }
+                    } else if (frame.getError().getCode() == ErrorCode.UNAUTHENTICATED) {
+                        // Stage 8: the server closes the connection after this. Reconnecting would log in with a
+                        // token from the same source, refused the same way, forever: the client ends instead.
+                        synchronized (ChatClient.this) {
+                            refused = true;
                         }
                     }
                 }

@@ -33,7 +33,12 @@ public final class ChatConsole {
 
     private static final String USAGE = "usage: ChatConsole [--zk 127.0.0.1:2181] [--strategy consistent-hash]"
             + " [--zk none --host 127.0.0.1 --port 7001] [--ping-interval-ms 5000] [--reader-idle-ms 15000]"
-            + " [--backoff-max-ms 30000]\n  strategies: random, round-robin, consistent-hash, least-connections";
+            + " [--backoff-max-ms 30000] [--token TOKEN | --token-url http://127.0.0.1:8001/dev/token]"
+            + "\n  strategies: random, round-robin, consistent-hash, least-connections"
+            + "\n  --token TOKEN: the login token (stage 8 nodes refuse a login without one), e.g. from DevToken"
+            + "\n  --token-url URL: ask a node's development token issuer (a node started with --dev-token-issuer)"
+            + "\n    for a token at every login. Both are for DEVELOPMENT: a real client gets its token from a login"
+            + " service.";
     static final String HELP = "commands: LOGIN <uid> | SEND <to_uid> <text> | GROUP <uid>,<uid>,... <text> | WHO"
             + " | HELP | QUIT";
 
@@ -87,6 +92,10 @@ public final class ChatConsole {
         ChatClient client;
         try {
             client = ChatClient.connect(config, locator, login.uid(), printer(System.out, closed));
+        } catch (com.example.im.auth.TokenSource.TokenUnavailable e) {
+            System.err.println("cannot log in as " + login.uid() + ": " + e.getMessage());
+            System.exit(1);
+            return;
         } catch (Exception e) {
             System.err.println("cannot connect (" + locator + "): " + e.getMessage()
                     + "\nIs a node running? (java -jar stage8-web-edge/target/stage8-web-edge.jar)");
@@ -230,7 +239,10 @@ public final class ChatConsole {
                 yield "MSG " + m.getFromUid() + to + ": " + m.getContent();
             }
             case ERROR -> "ERR " + frame.getError().getCode().name().toLowerCase(Locale.ROOT).replace('_', '-')
-                    + " " + frame.getError().getText();
+                    + " " + frame.getError().getText()
+                    + (frame.getError().getCode() == com.example.im.protocol.ErrorCode.UNAUTHENTICATED
+                            ? " (login refused: the node checks tokens; start the console with --token or --token-url;"
+                                    + " not reconnecting)" : "");
             case WHO_REPLY -> "OK who " + frame.getWhoReply().getCount() + " "
                     + String.join(" ", frame.getWhoReply().getUidsList());
             case GAP -> "GAP messages " + frame.getGap().getFromSeq() + ".." + frame.getGap().getToSeq()

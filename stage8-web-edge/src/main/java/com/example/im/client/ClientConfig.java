@@ -1,6 +1,9 @@
 package com.example.im.client;
 
+import com.example.im.auth.TokenSource;
 import com.example.im.config.Flags;
+import java.net.URI;
+import java.time.Duration;
 import java.util.Set;
 
 /**
@@ -12,9 +15,12 @@ import java.util.Set;
  * @param backoffMaxMillis   cap on the reconnect delay
  * @param maxPending         frames kept while reconnecting, sent after the new login; more are refused
  * @param reconnect          false: a lost connection ends the client (tests of server behaviour use this)
+ * @param tokens             stage 8: where each login's token comes from, asked again at every (re)connect's login
+ *                           (docs/08-web-edge.md, "Tokens"); {@link TokenSource#none()} unless set
  */
 public record ClientConfig(String host, int port, long pingIntervalMillis, long readerIdleMillis,
-                           long backoffBaseMillis, long backoffMaxMillis, int maxPending, boolean reconnect) {
+                           long backoffBaseMillis, long backoffMaxMillis, int maxPending, boolean reconnect,
+                           TokenSource tokens) {
 
     public static final long DEFAULT_PING_INTERVAL_MILLIS = 5_000;
     public static final long DEFAULT_READER_IDLE_MILLIS = 15_000;
@@ -22,8 +28,11 @@ public record ClientConfig(String host, int port, long pingIntervalMillis, long 
     public static final long DEFAULT_BACKOFF_MAX_MILLIS = 30_000;
     public static final int DEFAULT_MAX_PENDING = 100;
 
+    /** How long one request to a token issuer may take. */
+    public static final Duration TOKEN_TIMEOUT = Duration.ofSeconds(3);
+
     static final Set<String> FLAGS = Set.of("host", "port", "ping-interval-ms", "reader-idle-ms", "backoff-max-ms",
-            "zk", "strategy");
+            "zk", "strategy", "token", "token-url");
 
     public ClientConfig {
         if (pingIntervalMillis < 1 || readerIdleMillis <= pingIntervalMillis) {
@@ -34,6 +43,16 @@ public record ClientConfig(String host, int port, long pingIntervalMillis, long 
             throw new IllegalArgumentException("max pending must be >= 0, got " + maxPending);
         }
         new Backoff(backoffBaseMillis, backoffMaxMillis); // validates the backoff settings
+        if (tokens == null) {
+            throw new IllegalArgumentException("a token source is required (TokenSource.none() for none)");
+        }
+    }
+
+    /** Without a token source (the logins carry no token). */
+    public ClientConfig(String host, int port, long pingIntervalMillis, long readerIdleMillis, long backoffBaseMillis,
+                        long backoffMaxMillis, int maxPending, boolean reconnect) {
+        this(host, port, pingIntervalMillis, readerIdleMillis, backoffBaseMillis, backoffMaxMillis, maxPending,
+                reconnect, TokenSource.none());
     }
 
     public static ClientConfig of(String host, int port) {
@@ -45,21 +64,47 @@ public record ClientConfig(String host, int port, long pingIntervalMillis, long 
         ClientConfig d = of(flags.get("host", "127.0.0.1"), flags.getInt("port", 7001));
         return d.withHeartbeat(flags.getLong("ping-interval-ms", d.pingIntervalMillis),
                         flags.getLong("reader-idle-ms", d.readerIdleMillis))
-                .withBackoff(d.backoffBaseMillis, flags.getLong("backoff-max-ms", d.backoffMaxMillis));
+                .withBackoff(d.backoffBaseMillis, flags.getLong("backoff-max-ms", d.backoffMaxMillis))
+                .withTokens(tokensFromFlags(flags));
+    }
+
+    /** {@code --token TOKEN}, or {@code --token-url URL} (a development token issuer), not both. */
+    static TokenSource tokensFromFlags(Flags flags) {
+        String token = flags.get("token", null);
+        String url = flags.get("token-url", null);
+        if (token != null && url != null) {
+            throw new IllegalArgumentException("give --token or --token-url, not both");
+        }
+        if (token != null) {
+            return TokenSource.fixed(token);
+        }
+        if (url != null) {
+            try {
+                return TokenSource.devIssuer(URI.create(url), TOKEN_TIMEOUT);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--token-url: " + e.getMessage());
+            }
+        }
+        return TokenSource.none();
     }
 
     public ClientConfig withHeartbeat(long pingMillis, long readerIdle) {
         return new ClientConfig(host, port, pingMillis, readerIdle, backoffBaseMillis, backoffMaxMillis, maxPending,
-                reconnect);
+                reconnect, tokens);
     }
 
     public ClientConfig withBackoff(long baseMillis, long maxMillis) {
         return new ClientConfig(host, port, pingIntervalMillis, readerIdleMillis, baseMillis, maxMillis, maxPending,
-                reconnect);
+                reconnect, tokens);
     }
 
     public ClientConfig withReconnect(boolean on) {
         return new ClientConfig(host, port, pingIntervalMillis, readerIdleMillis, backoffBaseMillis, backoffMaxMillis,
-                maxPending, on);
+                maxPending, on, tokens);
+    }
+
+    public ClientConfig withTokens(TokenSource source) {
+        return new ClientConfig(host, port, pingIntervalMillis, readerIdleMillis, backoffBaseMillis, backoffMaxMillis,
+                maxPending, reconnect, source);
     }
 }

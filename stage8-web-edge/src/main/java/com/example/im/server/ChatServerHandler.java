@@ -1,5 +1,6 @@
 package com.example.im.server;
 
+import com.example.im.auth.Tokens;
 import com.example.im.protocol.ChatMessage;
 import com.example.im.protocol.CommandParser;
 import com.example.im.protocol.Envelope;
@@ -41,20 +42,27 @@ public final class ChatServerHandler extends SimpleChannelInboundHandler<Envelop
     private final ServerConfig config;
     private final MessageIds ids;
     private final RedisRouting routing;
+    private final Tokens tokens;
     private String uid;
 
-    /** {@code routing} is null for a node without Redis: it then knows only its own users, as in stage 4. */
-    public ChatServerHandler(SessionMap sessions, ServerConfig config, MessageIds ids, RedisRouting routing) {
+    /**
+     * {@code routing} is null for a node without Redis: it then knows only its own users, as in stage 4.
+     * {@code tokens} checks the login tokens (stage 8), one instance per node.
+     */
+    public ChatServerHandler(SessionMap sessions, ServerConfig config, MessageIds ids, RedisRouting routing,
+                             Tokens tokens) {
         this.sessions = sessions;
         this.config = config;
         this.ids = ids;
         this.routing = routing;
+        this.tokens = tokens;
     }
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, Envelope envelope) {
         switch (envelope.getBodyCase()) {
-            case LOGIN -> login(ctx, envelope.getLogin().getUid(), envelope.getLogin().getLastSeq());
+            case LOGIN -> login(ctx, envelope.getLogin().getUid(), envelope.getLogin().getLastSeq(),
+                    envelope.getLogin().getToken());
             case CHAT -> chat(ctx, envelope.getChat());
             case ACK -> ack(ctx, envelope.getAck().getSeq());
             case WHO -> ctx.writeAndFlush(Replies.who(sessions.uids()));
@@ -67,13 +75,23 @@ public final class ChatServerHandler extends SimpleChannelInboundHandler<Envelop
     }
 
     // tag::login[]
-    private void login(ChannelHandlerContext ctx, String newUid, long lastSeq) {
+    private void login(ChannelHandlerContext ctx, String newUid, long lastSeq, String token) {
         if (uid != null) {
             ctx.writeAndFlush(Replies.error(ErrorCode.ALREADY_LOGGED_IN, uid + " (open another connection to switch)"));
             return;
         }
         if (!CommandParser.UID.matcher(newUid).matches()) {
             ctx.writeAndFlush(Replies.error(ErrorCode.BAD_INPUT, "a uid is 1-32 of A-Z a-z 0-9 _ . -"));
+            return;
+        }
+        // Stage 8 (docs/08-web-edge.md, "Tokens"): the uid must come with a token the nodes' key signed for it. A
+        // refused login gets the reason and the connection is closed, before any session exists anywhere; a client
+        // that wants to try again with another token opens a new connection. The token itself is never logged.
+        Tokens.Check check = tokens.verify(token, newUid, java.time.Instant.now());
+        if (!check.ok()) {
+            log.info("login of {} from {} refused ({}): {}", newUid, ctx.channel().remoteAddress(), check.verdict(),
+                    check.message());
+            LingeringClose.after(ctx, Replies.error(ErrorCode.UNAUTHENTICATED, check.message()));
             return;
         }
         if (lastSeq < -1) {

@@ -1,5 +1,6 @@
 package com.example.im.server;
 
+import com.example.im.auth.Tokens;
 import com.example.im.protocol.Envelope;
 import com.example.im.protocol.Varint32FrameDecoder;
 import com.example.im.route.RedisRouting;
@@ -25,6 +26,7 @@ public final class ChatServerInitializer extends ChannelInitializer<Channel> {
     private final ServerConfig config;
     private final MessageIds ids;
     private final Supplier<RedisRouting> routing;
+    private final Tokens tokens;
 
     /**
      * {@code routing} gives null for a node without Redis (single-node tests, stage 4 behaviour). A supplier, because
@@ -36,6 +38,7 @@ public final class ChatServerInitializer extends ChannelInitializer<Channel> {
         this.config = config;
         this.ids = ids;
         this.routing = routing;
+        this.tokens = new Tokens(config.edge().authKey()); // one per node: every connection checks with it
     }
 
     // tag::pipeline[]
@@ -74,6 +77,6 @@ public final class ChatServerInitializer extends ChannelInitializer<Channel> {
         p.addLast("idle", new IdleStateHandler(config.readerIdleMillis(), 0, 0, TimeUnit.MILLISECONDS));
         // Watches the handler's replies for a login_ack; until one goes out, the connection has a deadline.
         p.addLast("login-deadline", new LoginDeadlineHandler(config.loginTimeoutMillis()));
-        p.addLast("handler", new ChatServerHandler(sessions, config, ids, routing.get()));
+        p.addLast("handler", new ChatServerHandler(sessions, config, ids, routing.get(), tokens));
     }
 }
