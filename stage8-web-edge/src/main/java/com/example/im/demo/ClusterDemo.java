@@ -117,7 +117,11 @@ public final class ClusterDemo implements AutoCloseable {
         Speaker(String uid, ChatServer node) throws InterruptedException {
             this.uid = uid;
             int port = node.localAddress().getPort();
-            this.client = ChatClient.connect(ClientConfig.of("127.0.0.1", port).withReconnect(false),
+            // The script signs its own tokens with the nodes' key (they run with forTests()' key).
+            this.client = ChatClient.connect(ClientConfig.of("127.0.0.1", port).withReconnect(false)
+                            .withTokens(com.example.im.auth.TokenSource.signing(
+                                    com.example.im.server.EdgeSettings.forTests().authKey(),
+                                    java.time.Duration.ofHours(1))),
                     NodeLocator.fixed("127.0.0.1", port), uid, frames::add);
             if (!expect("OK login")) {
                 throw new IllegalStateException(uid + " could not log in");

@@ -85,6 +85,26 @@ public record EdgeSettings(int httpPort, byte[] authKey, boolean devTokenIssuer,
                 Boolean.parseBoolean(flags.get("dev-token-issuer", "false")), flags.get("tls-cert", null), flags.get("tls-key", null));
     }
 
+    /** By content: a record compares arrays by identity, and the key is a copy each time. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof EdgeSettings e && httpPort == e.httpPort && java.util.Arrays.equals(authKey, e.authKey)
+                && devTokenIssuer == e.devTokenIssuer && java.util.Objects.equals(tlsCert, e.tlsCert)
+                && java.util.Objects.equals(tlsKey, e.tlsKey);
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(httpPort, java.util.Arrays.hashCode(authKey), devTokenIssuer, tlsCert, tlsKey);
+    }
+
+    /** Never shows the key (a config may be logged). */
+    @Override
+    public String toString() {
+        return "EdgeSettings[httpPort=" + httpPort + ", authKey=(" + authKey.length + " bytes), devTokenIssuer="
+                + devTokenIssuer + ", tlsCert=" + tlsCert + ", tlsKey=" + tlsKey + "]";
+    }
+
     /** 32 random bytes, base64: a fresh key (the demo makes one at every start). */
     public static String newKeyBase64() {
         return Base64.getEncoder().encodeToString(randomKey());

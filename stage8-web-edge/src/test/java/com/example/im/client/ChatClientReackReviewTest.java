@@ -1,5 +1,6 @@
 package com.example.im.client;
 
+import com.example.im.auth.TestTokens;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.example.im.protocol.ChatMessage;
@@ -46,7 +47,7 @@ class ChatClientReackReviewTest {
         try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             Recorder seen = new Recorder();
             int port = server.getLocalPort();
-            try (ChatClient client = ChatClient.connect(ClientConfig.of("127.0.0.1", port).withReconnect(false),
+            try (ChatClient client = ChatClient.connect(TestTokens.client("127.0.0.1", port).withReconnect(false),
                     NodeLocator.fixed("127.0.0.1", port), "bob", seen);
                  Socket socket = server.accept()) {
                 socket.setSoTimeout(5_000);

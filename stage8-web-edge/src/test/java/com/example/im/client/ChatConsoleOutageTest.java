@@ -1,5 +1,6 @@
 package com.example.im.client;
 
+import com.example.im.auth.TestTokens;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -57,7 +58,7 @@ class ChatConsoleOutageTest {
     /** One node registered in ZooKeeper; alice found it the console's way and is logged in there. */
     private void aliceOnTheOnlyNode() throws InterruptedException {
         node = ChatServer.start(ServerConfig.forTests().withZooKeeper(zk.connectString(), 100));
-        ClientConfig config = ClientConfig.of("127.0.0.1", 0).withBackoff(20, 200);
+        ClientConfig config = TestTokens.client("127.0.0.1", 0).withBackoff(20, 200);
         locator = ChatConsole.locator(Flags.parse(new String[] {"--zk", zk.connectString()}, ClientConfig.FLAGS),
                 config);
         client = ChatClient.connect(config, locator, "alice",

@@ -1,5 +1,6 @@
 package com.example.im.client;
 
+import com.example.im.auth.TestTokens;
 import static org.awaitility.Awaitility.await;
 
 import com.example.im.protocol.Ack;
@@ -146,7 +147,7 @@ public final class RawRecipient implements AutoCloseable {
             connections.add(c);
         }
         c.reader.start();
-        c.write(Envelope.newBuilder().setLogin(Login.newBuilder().setUid(uid).setLastSeq(lastSeq)).build());
+        c.write(Envelope.newBuilder().setLogin(TestTokens.login(uid).setLastSeq(lastSeq)).build());
         await().atMost(Duration.ofSeconds(10)).until(() -> c.loggedIn);
     }
 

@@ -1,5 +1,6 @@
 package com.example.im.client;
 
+import com.example.im.auth.TestTokens;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -29,7 +30,7 @@ class ReconnectTest {
     }
 
     private ChatClient client(int port, Recorder recorder) throws InterruptedException {
-        ClientConfig config = ClientConfig.of("127.0.0.1", port).withBackoff(20, 200);
+        ClientConfig config = TestTokens.client("127.0.0.1", port).withBackoff(20, 200);
         ChatClient client = ChatClient.connect(config, recorder);
         clients.add(client);
         return client;
@@ -70,7 +71,8 @@ class ReconnectTest {
         server = ChatServer.start(ServerConfig.forTests());
         int port = server.localAddress().getPort();
         Recorder sees = new Recorder();
-        ClientConfig config = new ClientConfig("127.0.0.1", port, 5_000, 15_000, 20, 200, 2, true);
+        ClientConfig config = new ClientConfig("127.0.0.1", port, 5_000, 15_000, 20, 200, 2, true,
+                TestTokens.source());
         ChatClient alice = ChatClient.connect(config, sees);
         clients.add(alice);
         alice.login("alice");
@@ -127,7 +129,7 @@ class ReconnectTest {
                 }
             }
         };
-        ChatClient alice = ChatClient.connect(ClientConfig.of("127.0.0.1", server.localAddress().getPort()),
+        ChatClient alice = ChatClient.connect(TestTokens.client("127.0.0.1", server.localAddress().getPort()),
                 holdsTheIoThread);
         clients.add(alice);
         alice.login("alice");

@@ -1,5 +1,6 @@
 package com.example.im.registry;
 
+import com.example.im.auth.TestTokens;
 import static org.awaitility.Awaitility.await;
 
 import com.example.im.balance.LoadBalancer;
@@ -66,7 +67,7 @@ public final class Cluster implements AutoCloseable {
     /** A client that finds its node through ZooKeeper with {@code balancer}, logs in as {@code uid}, waits for it. */
     ChatClient client(NodeDirectory directory, LoadBalancer balancer, String uid, Recorder recorder)
             throws InterruptedException {
-        ClientConfig config = ClientConfig.of("127.0.0.1", 0).withBackoff(20, 200);
+        ClientConfig config = TestTokens.client("127.0.0.1", 0).withBackoff(20, 200);
         ChatClient client = track(ChatClient.connect(config, new ZkNodeLocator(directory, balancer), uid, recorder));
         await().until(() -> recorder.count(Envelope.BodyCase.LOGIN_ACK) >= 1);
         return client;

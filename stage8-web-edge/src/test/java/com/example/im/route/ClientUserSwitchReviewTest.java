@@ -1,5 +1,6 @@
 package com.example.im.route;
 
+import com.example.im.auth.TestTokens;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -63,7 +64,7 @@ class ClientUserSwitchReviewTest {
         long shownUpTo = bobsThird;
         Recorder seen = new Recorder();
         int port = node.localAddress().getPort();
-        try (ChatClient client = ChatClient.connect(ClientConfig.of("127.0.0.1", port).withBackoff(20, 200),
+        try (ChatClient client = ChatClient.connect(TestTokens.client("127.0.0.1", port).withBackoff(20, 200),
                 NodeLocator.fixed("127.0.0.1", port), "bob", seen)) {
             await().until(() -> client.lastSeq() == shownUpTo);
 

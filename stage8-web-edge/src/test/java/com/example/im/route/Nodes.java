@@ -1,5 +1,6 @@
 package com.example.im.route;
 
+import com.example.im.auth.TestTokens;
 import static org.awaitility.Awaitility.await;
 
 import com.example.im.client.ChatClient;
@@ -75,7 +76,7 @@ final class Nodes implements AutoCloseable {
 
     /** The same, with {@code listener} in front of the recorder (a client that does something slow, say). */
     User login(ChatServer node, String uid, Recorder seen, ChatClient.Listener listener) throws InterruptedException {
-        ClientConfig config = ClientConfig.of("127.0.0.1", node.localAddress().getPort()).withReconnect(false);
+        ClientConfig config = TestTokens.client("127.0.0.1", node.localAddress().getPort()).withReconnect(false);
         ChatClient client = ChatClient.connect(config,
                 NodeLocator.fixed("127.0.0.1", node.localAddress().getPort()), uid, listener);
         others.add(client);

@@ -1,5 +1,6 @@
 package com.example.im.route;
 
+import com.example.im.auth.TestTokens;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -46,7 +47,7 @@ class OversizedMessageReviewTest {
         Nodes.User bob = nodes.login(node, "bob");
         int port = node.localAddress().getPort();
         Recorder seen = new Recorder();
-        try (ChatClient alice = ChatClient.connect(ClientConfig.of("127.0.0.1", port).withBackoff(20, 200),
+        try (ChatClient alice = ChatClient.connect(TestTokens.client("127.0.0.1", port).withBackoff(20, 200),
                 NodeLocator.fixed("127.0.0.1", port), "alice", seen)) {
             await().until(() -> seen.count(Envelope.BodyCase.LOGIN_ACK) == 1);
 

@@ -1,5 +1,6 @@
 package com.example.im.route;
 
+import com.example.im.auth.TestTokens;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -60,7 +61,7 @@ class PushLaneFloodReviewTest {
 
     private static RawSocketClient rawLogin(ChatServer node, String uid) {
         RawSocketClient raw = RawSocketClient.connect(node.localAddress());
-        WireFrames.write(raw, Envelope.newBuilder().setLogin(Login.newBuilder().setUid(uid).setLastSeq(0)).build());
+        WireFrames.write(raw, Envelope.newBuilder().setLogin(TestTokens.login(uid).setLastSeq(0)).build());
         assertThat(WireFrames.read(raw).hasLoginAck()).isTrue();
         return raw;
     }

@@ -1,5 +1,6 @@
 package com.example.im.route;
 
+import com.example.im.auth.TestTokens;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.example.im.protocol.ChatMessage;
@@ -52,7 +53,7 @@ class PusherStartFailureReviewTest {
         inspect.lpush(MailboxStore.ackKey("bob"), "not a number");
 
         try (RawSocketClient bob = RawSocketClient.connect(node.localAddress())) {
-            WireFrames.write(bob, Envelope.newBuilder().setLogin(Login.newBuilder().setUid("bob").setLastSeq(-1))
+            WireFrames.write(bob, Envelope.newBuilder().setLogin(TestTokens.login("bob").setLastSeq(-1))
                     .build());
             assertThat(WireFrames.read(bob).hasLoginAck()).isTrue();
             Envelope next = WireFrames.read(bob); // before the fix: nothing, ever (the read times out)

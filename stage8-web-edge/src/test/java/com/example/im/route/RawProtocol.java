@@ -1,5 +1,6 @@
 package com.example.im.route;
 
+import com.example.im.auth.TestTokens;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.example.im.protocol.Ack;
@@ -19,7 +20,7 @@ final class RawProtocol {
     /** A raw client logged in as {@code uid} on {@code node}: it acknowledges only when the test says so. */
     static RawSocketClient rawLogin(ChatServer node, String uid, long lastSeq) {
         RawSocketClient raw = RawSocketClient.connect(node.localAddress());
-        WireFrames.write(raw, Envelope.newBuilder().setLogin(Login.newBuilder().setUid(uid).setLastSeq(lastSeq))
+        WireFrames.write(raw, Envelope.newBuilder().setLogin(TestTokens.login(uid).setLastSeq(lastSeq))
                 .build());
         assertThat(WireFrames.read(raw).hasLoginAck()).isTrue();
         return raw;

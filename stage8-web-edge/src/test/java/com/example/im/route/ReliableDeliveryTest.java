@@ -1,5 +1,6 @@
 package com.example.im.route;
 
+import com.example.im.auth.TestTokens;
 import static com.example.im.route.RawProtocol.ack;
 import static com.example.im.route.RawProtocol.chat;
 import static com.example.im.route.RawProtocol.nextMessage;
@@ -130,7 +131,7 @@ class ReliableDeliveryTest {
                     byte[] oldSend = WireFrames.frame(chat("bob", "raced", cmid));
                     ByteArrayOutputStream freshSend = new ByteArrayOutputStream();
                     freshSend.writeBytes(WireFrames.frame(Envelope.newBuilder().setLogin(
-                            Login.newBuilder().setUid("alice").setLastSeq(0)).build()));
+                            TestTokens.login("alice").setLastSeq(0)).build()));
                     freshSend.writeBytes(WireFrames.frame(chat("bob", "raced", cmid)));
                     CyclicBarrier start = new CyclicBarrier(2);
                     Thread other = new Thread(() -> {

@@ -1,5 +1,6 @@
 package com.example.im.route;
 
+import com.example.im.auth.TestTokens;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -62,7 +63,7 @@ class SessionRepairTest {
     private Nodes.User connect(ChatServer node, String uid) throws InterruptedException {
         Recorder seen = new Recorder();
         int port = node.localAddress().getPort();
-        ChatClient client = ChatClient.connect(ClientConfig.of("127.0.0.1", port).withReconnect(false),
+        ChatClient client = ChatClient.connect(TestTokens.client("127.0.0.1", port).withReconnect(false),
                 NodeLocator.fixed("127.0.0.1", port), uid, seen);
         clients.add(client);
         return new Nodes.User(uid, client, seen);

@@ -1,5 +1,6 @@
 package com.example.im.server;
 
+import com.example.im.auth.TestTokens;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.example.im.protocol.ChatMessage;
@@ -75,7 +76,7 @@ class ChatServerHandlerTest {
     }
 
     private static Envelope login(String uid) {
-        return Envelope.newBuilder().setLogin(Login.newBuilder().setUid(uid)).build();
+        return Envelope.newBuilder().setLogin(TestTokens.login(uid)).build();
     }
 
     private static Envelope chat(ChatMessage.Builder message) {

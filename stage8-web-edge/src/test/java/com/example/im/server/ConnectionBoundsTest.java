@@ -1,5 +1,6 @@
 package com.example.im.server;
 
+import com.example.im.auth.TestTokens;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.example.im.protocol.ChatMessage;
@@ -52,7 +53,7 @@ class ConnectionBoundsTest {
 
     private EmbeddedChannel loggedIn(String uid) {
         EmbeddedChannel ch = connection();
-        ch.writeInbound(ChatServerHandlerTest.frame(Envelope.newBuilder().setLogin(Login.newBuilder().setUid(uid))
+        ch.writeInbound(ChatServerHandlerTest.frame(Envelope.newBuilder().setLogin(TestTokens.login(uid))
                 .build()));
         assertThat(reply(ch).getLoginAck().getUid()).isEqualTo(uid);
         return ch;
@@ -116,7 +117,7 @@ class ConnectionBoundsTest {
     void aLoginBeforeTheDeadlineCancelsIt() {
         EmbeddedChannel ch = connection();
         advance(ch, LOGIN_TIMEOUT_MS - 1);
-        ch.writeInbound(ChatServerHandlerTest.frame(Envelope.newBuilder().setLogin(Login.newBuilder().setUid("alice"))
+        ch.writeInbound(ChatServerHandlerTest.frame(Envelope.newBuilder().setLogin(TestTokens.login("alice"))
                 .build()));
         assertThat(reply(ch).getLoginAck().getUid()).isEqualTo("alice");
         assertThat(ch.pipeline().get(LoginDeadlineHandler.class)).as("gone once logged in").isNull();
@@ -132,7 +133,7 @@ class ConnectionBoundsTest {
     @Test
     void aRefusedLoginDoesNotCancelTheDeadline() {
         EmbeddedChannel ch = connection();
-        ch.writeInbound(ChatServerHandlerTest.frame(Envelope.newBuilder().setLogin(Login.newBuilder().setUid("no way"))
+        ch.writeInbound(ChatServerHandlerTest.frame(Envelope.newBuilder().setLogin(TestTokens.login("no way"))
                 .build()));
         assertThat(reply(ch).getError().getCode()).isEqualTo(ErrorCode.BAD_INPUT);
         advance(ch, LOGIN_TIMEOUT_MS);

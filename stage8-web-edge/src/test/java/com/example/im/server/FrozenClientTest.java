@@ -1,5 +1,6 @@
 package com.example.im.server;
 
+import com.example.im.auth.TestTokens;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -49,7 +50,7 @@ class FrozenClientTest {
 
     @Test
     void aClientThatPingsIsNeverEvicted() throws Exception {
-        ClientConfig config = ClientConfig.of("127.0.0.1", server.address().getPort())
+        ClientConfig config = TestTokens.client("127.0.0.1", server.address().getPort())
                 .withHeartbeat(READER_IDLE_MS / 4, READER_IDLE_MS * 3);
         try (ChatClient client = ChatClient.connect(config, frame -> { })) {
             client.login("pinger");

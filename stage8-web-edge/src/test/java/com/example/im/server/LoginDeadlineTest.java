@@ -1,5 +1,6 @@
 package com.example.im.server;
 
+import com.example.im.auth.TestTokens;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -53,7 +54,7 @@ class LoginDeadlineTest {
 
     @Test
     void aClientThatLogsInBeforeTheDeadlineIsKept() throws Exception {
-        ClientConfig config = ClientConfig.of("127.0.0.1", server.address().getPort())
+        ClientConfig config = TestTokens.client("127.0.0.1", server.address().getPort())
                 .withHeartbeat(LOGIN_TIMEOUT_MS / 4, LOGIN_TIMEOUT_MS * 10);
         try (ChatClient client = ChatClient.connect(config, frame -> { })) {
             client.login("punctual");

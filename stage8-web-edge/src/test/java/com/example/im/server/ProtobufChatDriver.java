@@ -1,5 +1,6 @@
 package com.example.im.server;
 
+import com.example.im.auth.TestTokens;
 import com.example.im.client.ChatClient;
 import com.example.im.client.ClientConfig;
 import com.example.im.protocol.ChatMessage;
@@ -37,7 +38,7 @@ final class ProtobufChatDriver implements ChatDriver {
         InetSocketAddress server = servers.get(next++ % servers.size());
         EventLog events = new EventLog();
         // The shared scenarios test the server: a connection the server closes must stay closed, so no reconnect.
-        ClientConfig config = ClientConfig.of(server.getHostString(), server.getPort()).withReconnect(false);
+        ClientConfig config = TestTokens.client(server.getHostString(), server.getPort()).withReconnect(false);
         ChatClient client = ChatClient.connect(config, new ChatClient.Listener() {
             @Override
             public void onFrame(Envelope frame) {

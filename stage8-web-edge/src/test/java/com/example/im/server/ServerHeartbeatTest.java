@@ -1,5 +1,6 @@
 package com.example.im.server;
 
+import com.example.im.auth.TestTokens;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.example.im.protocol.Envelope;
@@ -38,7 +39,7 @@ class ServerHeartbeatTest {
         ch.freezeTime();
         ch.pipeline().addLast(initializer);
         channels.add(ch);
-        ch.writeInbound(ChatServerHandlerTest.frame(Envelope.newBuilder().setLogin(Login.newBuilder().setUid(uid))
+        ch.writeInbound(ChatServerHandlerTest.frame(Envelope.newBuilder().setLogin(TestTokens.login(uid))
                 .build()));
         assertThat(reply(ch).getLoginAck().getUid()).isEqualTo(uid);
         return ch;

@@ -1,5 +1,6 @@
 package com.example.im.server;
 
+import com.example.im.auth.TestTokens;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -110,7 +111,7 @@ class SlowReaderTest {
 
     private static ChatClient loggedIn(RunningServer server, String uid, ChatClient.Listener listener)
             throws InterruptedException {
-        ChatClient client = ChatClient.connect(ClientConfig.of("127.0.0.1", server.address().getPort()), listener);
+        ChatClient client = ChatClient.connect(TestTokens.client("127.0.0.1", server.address().getPort()), listener);
         client.login(uid);
         await().until(() -> server.sessions().find(uid) != null);
         return client;

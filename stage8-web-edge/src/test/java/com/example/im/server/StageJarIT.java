@@ -1,5 +1,6 @@
 package com.example.im.server;
 
+import com.example.im.auth.TestTokens;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -61,7 +62,8 @@ class StageJarIT {
 
     /** The checker's flags for this stage (checker.promise): short timeouts, so failover fits the tests' bounds. */
     static final String[] FLAGS = {"--zk-session-timeout-ms", "4000", "--session-ttl-ms", "6000",
-        "--load-refresh-ms", "500", "--undeliverable-ms", "10000", "--shutdown-timeout-ms", "8000"};
+        "--load-refresh-ms", "500", "--undeliverable-ms", "10000", "--shutdown-timeout-ms", "8000",
+        "--http-port", "0", "--auth-key", TestTokens.KEY_BASE64};
 
     // Ordered: the nodes stop before their ZooKeeper and Redis (a node's graceful stop needs them).
     @RegisterExtension
@@ -173,7 +175,7 @@ class StageJarIT {
 
         /** A client that finds {@code node} through ZooKeeper (another one once it is gone), logged in as uid. */
         private ChatClient login(String uid, StageNode node, Recorder recorder) throws InterruptedException {
-            ClientConfig config = ClientConfig.of("127.0.0.1", 0).withBackoff(20, 200);
+            ClientConfig config = TestTokens.client("127.0.0.1", 0).withBackoff(20, 200);
             ChatClient client = ChatClient.connect(config, new ZkNodeLocator(directory, preferring(node.nodeId())),
                     uid, recorder);
             closeables.add(client);

@@ -1,5 +1,6 @@
 package com.example.im.server;
 
+import com.example.im.auth.TestTokens;
 import com.example.im.protocol.Envelope;
 import com.example.im.protocol.Login;
 import com.example.im.testkit.RawSocketClient;
@@ -41,6 +42,6 @@ public final class WireFrames {
     }
 
     public static Envelope login(String uid) {
-        return Envelope.newBuilder().setLogin(Login.newBuilder().setUid(uid)).build();
+        return Envelope.newBuilder().setLogin(TestTokens.login(uid)).build();
     }
 }

@@ -1,5 +1,6 @@
 package com.example.im.shutdown;
 
+import com.example.im.auth.TestTokens;
 import static org.awaitility.Awaitility.await;
 
 import com.example.im.balance.LoadBalancer;
@@ -103,7 +104,7 @@ final class Cluster6 implements AutoCloseable {
     /** A reconnecting client found through ZooKeeper, logged in as {@code uid}. */
     User login(String uid, LoadBalancer balancer) throws InterruptedException {
         Recorder seen = new Recorder();
-        ClientConfig config = ClientConfig.of("127.0.0.1", 0).withBackoff(50, 500);
+        ClientConfig config = TestTokens.client("127.0.0.1", 0).withBackoff(50, 500);
         ChatClient client = cluster.track(ChatClient.connect(config, new ZkNodeLocator(directory(), balancer), uid,
                 seen));
         await().until(() -> seen.count(Envelope.BodyCase.LOGIN_ACK) >= 1);

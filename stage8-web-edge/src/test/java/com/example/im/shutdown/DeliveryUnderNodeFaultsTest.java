@@ -1,5 +1,6 @@
 package com.example.im.shutdown;
 
+import com.example.im.auth.TestTokens;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -147,7 +148,7 @@ class DeliveryUnderNodeFaultsTest {
             ChatServer b = cluster.startNode();
             cluster.awaitListed(a.nodeId, b.nodeId());
             RedisClient inspect = cluster.inspect();
-            ClientConfig quickToNotice = ClientConfig.of("127.0.0.1", 0).withBackoff(50, 500)
+            ClientConfig quickToNotice = TestTokens.client("127.0.0.1", 0).withBackoff(50, 500)
                     .withHeartbeat(500, 3_000);
             Cluster6.User alice = cluster.login("alice",
                     new ZkNodeLocator(cluster.directory(), Cluster6.preferring(a.nodeId)), quickToNotice);

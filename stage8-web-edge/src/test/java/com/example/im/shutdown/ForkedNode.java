@@ -31,7 +31,8 @@ final class ForkedNode implements AutoCloseable {
                 "--port", Integer.toString(port), "--node-id", nodeId, "--zk", zk, "--redis", redis,
                 "--zk-session-timeout-ms", Integer.toString(Cluster6.ZK_SESSION_MS),
                 "--session-ttl-ms", Long.toString(Cluster6.SESSION_TTL_MS),
-                "--load-refresh-ms", "200", "--shutdown-timeout-ms", "10000"));
+                "--load-refresh-ms", "200", "--shutdown-timeout-ms", "10000",
+                "--http-port", "0", "--auth-key", com.example.im.auth.TestTokens.KEY_BASE64));
         this.process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }
 

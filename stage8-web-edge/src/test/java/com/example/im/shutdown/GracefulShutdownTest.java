@@ -1,5 +1,6 @@
 package com.example.im.shutdown;
 
+import com.example.im.auth.TestTokens;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -107,7 +108,7 @@ class GracefulShutdownTest {
                 }
                 return zkLocator.locate(uid, lost);
             };
-            Cluster6.User alice = cluster.login("alice", slow, ClientConfig.of("127.0.0.1", 0).withBackoff(300, 400));
+            Cluster6.User alice = cluster.login("alice", slow, TestTokens.client("127.0.0.1", 0).withBackoff(300, 400));
             Cluster6.User sam = cluster.login("sam", Cluster6.preferring(b.nodeId()));
             assertThat(cluster.nodeOf("alice")).isSameAs(leaving);
 
