@@ -42,6 +42,26 @@ class ChatConsoleTest {
     }
 
     @Test
+    void aRefusedLoginSaysWhyAndWhatToDo() {
+        assertThat(ChatConsole.describe(Replies.error(ErrorCode.UNAUTHENTICATED, "the token expired at X")))
+                .startsWith("ERR unauthenticated the token expired at X").contains("--token");
+    }
+
+    @Test
+    void tokenFlagsChooseTheTokenSource() {
+        com.example.im.config.Flags fixed = com.example.im.config.Flags.parse(new String[] {"--token", "v1.x.1.y"},
+                ClientConfig.FLAGS);
+        assertThat(ClientConfig.fromFlags(fixed).tokens().tokenFor("alice")).isEqualTo("v1.x.1.y");
+        com.example.im.config.Flags url = com.example.im.config.Flags.parse(new String[] {"--token-url",
+                "http://127.0.0.1:8001/dev/token"}, ClientConfig.FLAGS);
+        assertThat(ClientConfig.fromFlags(url).tokens().toString()).contains("/dev/token");
+        assertThatThrownBy(() -> ClientConfig.fromFlags(com.example.im.config.Flags.parse(new String[] {"--token",
+                "t", "--token-url", "http://x/"}, ClientConfig.FLAGS))).hasMessageContaining("not both");
+        assertThatThrownBy(() -> ClientConfig.fromFlags(com.example.im.config.Flags.parse(new String[] {
+                "--token-url", "ftp://x/"}, ClientConfig.FLAGS))).hasMessageContaining("--token-url");
+    }
+
+    @Test
     void typedLinesAreDecodedInTheConsoleCharsetNotAlwaysUtf8() throws Exception {
         // A Chinese Windows console sends GBK: decoding it as UTF-8 gave "line is not valid UTF-8 text".
         Charset gbk = Charset.forName("GBK");
