@@ -83,6 +83,7 @@ final class CheckClient {
     private Channel channel;
     private String node = "";
     private boolean loggedIn;
+    private final Auth auth;
     private long awaiting = -1;
     private ScheduledFuture<?> replyTimer;
     private long nextSeq = 1;
@@ -99,6 +100,13 @@ final class CheckClient {
     }
 
     CheckClient(String uid, Directory directory, EventLoopGroup group, History history, long seed, boolean reliable) {
+        this(uid, directory, group, history, seed, reliable, null);
+    }
+
+    /** {@code auth}: a stage 8 stage's key, to sign a fresh token for every login (null: logins carry none). */
+    CheckClient(String uid, Directory directory, EventLoopGroup group, History history, long seed, boolean reliable,
+                Auth auth) {
+        this.auth = auth;
         this.reliable = reliable;
         this.uid = uid;
         this.directory = directory;
@@ -288,6 +296,9 @@ final class CheckClient {
                 node = target.nodeId();
             }
             Login.Builder login = Login.newBuilder().setUid(uid);
+            if (auth != null) {
+                login.setToken(auth.token(uid)); // fresh at every login, as stage 8's ChatClient asks its source
+            }
             if (reliable) {
                 synchronized (this) {
                     login.setLastSeq(display.last()); // -1 at first: the server resumes from its own cursor

@@ -58,8 +58,13 @@ final class Node implements AutoCloseable {
                 // Its port would answer for the new one, and the new one could not bind it.
                 throw new IOException("node " + id + " is still running (pid " + process.pid() + ")");
             }
-            process = new ProcessBuilder(command).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+            if (stage.auth() != null) {
+                // Stage 8: the token key, in the environment rather than on the command line (ps shows that).
+                builder.environment().put(Auth.ENV, stage.auth().keyBase64());
+            }
+            process = builder.start();
             started = process;
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);

@@ -73,7 +73,7 @@ public final class Run {
                 try {
                     for (int i = 0; i < s.clients(); i++) {
                         clients.add(new CheckClient(String.format("c%02d", i), directory, group, history, s.seed(),
-                                s.stage().reliableClient()));
+                                s.stage().reliableClient(), s.stage().auth()));
                     }
                     awaitRegistrations(directory, s.nodes());
                     clients.forEach(CheckClient::start);

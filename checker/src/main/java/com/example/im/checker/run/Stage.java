@@ -17,14 +17,18 @@ import java.util.List;
  *                   ({@code client = reliable} in the promise; default {@code stop-and-wait})
  * @param redisAof   Redis runs with {@code appendonly yes}, {@code appendfsync always}, and a redis-restart is a
  *                   SIGKILL and a restart from the AOF ({@code redis = appendonly-always}; default {@code none})
+ * @param auth       logins need a signed token (stage 8, {@code auth = hmac}): the run's key, given to every node
+ *                   and used by the clients to sign theirs; null when the stage has no authentication
  */
 public record Stage(String name, String classpath, String mainClass, boolean usesRedis, List<String> flags,
-                    boolean reliableClient, boolean redisAof) {
+                    boolean reliableClient, boolean redisAof, Auth auth) {
 
     /** The promise's {@code client} setting: how the checker's clients behave. */
     public static final String CLIENT_KEY = "client";
     /** The promise's {@code redis} setting: how the checker runs redis-server. */
     public static final String REDIS_KEY = "redis";
+    /** The promise's {@code auth} setting: {@code hmac} (stage 8's login tokens) or {@code none}. */
+    public static final String AUTH_KEY = "auth";
 
     /** The node's ZooKeeper session timeout, from its flags (a pause must outlast it to be a GC-pause fault). */
     public long zkSessionTimeoutMillis() {
@@ -57,7 +61,7 @@ public record Stage(String name, String classpath, String mainClass, boolean use
                     + " nodes use no Redis (uses = ...)");
         }
         return new Stage(name, classpath, main, redis, splitFlags(promise.apply("flags")),
-                reliableClient(promise.apply(CLIENT_KEY)), aof);
+                reliableClient(promise.apply(CLIENT_KEY)), aof, Auth.of(promise.apply(AUTH_KEY)));
     }
 
     /** {@code client = reliable} (stage 7's client) or {@code stop-and-wait} (absent: the default). */
