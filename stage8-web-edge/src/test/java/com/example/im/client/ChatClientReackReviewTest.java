@@ -1,8 +1,8 @@
 package com.example.im.client;
 
-import com.example.im.auth.TestTokens;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.example.im.auth.TestTokens;
 import com.example.im.protocol.ChatMessage;
 import com.example.im.protocol.Envelope;
 import com.example.im.protocol.LoginAck;

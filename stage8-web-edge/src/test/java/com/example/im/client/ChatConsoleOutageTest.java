@@ -1,11 +1,11 @@
 package com.example.im.client;
 
-import com.example.im.auth.TestTokens;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import com.example.im.auth.TestTokens;
 import com.example.im.config.Flags;
 import com.example.im.server.ChatServer;
 import com.example.im.server.ServerConfig;

@@ -1,12 +1,11 @@
 package com.example.im.client;
 
-import com.example.im.auth.TestTokens;
 import static org.awaitility.Awaitility.await;
 
+import com.example.im.auth.TestTokens;
 import com.example.im.protocol.Ack;
 import com.example.im.protocol.ChatMessage;
 import com.example.im.protocol.Envelope;
-import com.example.im.protocol.Login;
 import com.example.im.server.WireFrames;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,9 +1,9 @@
 package com.example.im.client;
 
-import com.example.im.auth.TestTokens;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.example.im.auth.TestTokens;
 import com.example.im.protocol.Envelope;
 import com.example.im.protocol.ErrorCode;
 import com.example.im.server.ChatServer;

@@ -1,11 +1,10 @@
 package com.example.im.route;
 
-import com.example.im.auth.TestTokens;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.example.im.auth.TestTokens;
 import com.example.im.client.ChatClient;
-import com.example.im.client.ClientConfig;
 import com.example.im.client.NodeLocator;
 import com.example.im.client.Recorder;
 import com.example.im.protocol.ChatMessage;

@@ -1,8 +1,8 @@
 package com.example.im.route;
 
-import com.example.im.auth.TestTokens;
 import static org.awaitility.Awaitility.await;
 
+import com.example.im.auth.TestTokens;
 import com.example.im.client.ChatClient;
 import com.example.im.client.ClientConfig;
 import com.example.im.client.NodeLocator;

@@ -1,13 +1,12 @@
 package com.example.im.route;
 
-import com.example.im.auth.TestTokens;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.example.im.auth.TestTokens;
 import com.example.im.protocol.Ack;
 import com.example.im.protocol.ChatMessage;
 import com.example.im.protocol.Envelope;
-import com.example.im.protocol.Login;
 import com.example.im.protocol.Ping;
 import com.example.im.server.ChatServer;
 import com.example.im.server.WireFrames;

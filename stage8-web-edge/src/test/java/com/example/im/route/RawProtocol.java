@@ -1,12 +1,11 @@
 package com.example.im.route;
 
-import com.example.im.auth.TestTokens;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.example.im.auth.TestTokens;
 import com.example.im.protocol.Ack;
 import com.example.im.protocol.ChatMessage;
 import com.example.im.protocol.Envelope;
-import com.example.im.protocol.Login;
 import com.example.im.server.ChatServer;
 import com.example.im.server.WireFrames;
 import com.example.im.testkit.RawSocketClient;

@@ -1,6 +1,5 @@
 package com.example.im.route;
 
-import com.example.im.auth.TestTokens;
 import static com.example.im.route.RawProtocol.ack;
 import static com.example.im.route.RawProtocol.chat;
 import static com.example.im.route.RawProtocol.nextMessage;
@@ -8,12 +7,12 @@ import static com.example.im.route.RawProtocol.rawLogin;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.example.im.auth.TestTokens;
 import com.example.im.client.ChatClient;
 import com.example.im.client.Recorder;
 import com.example.im.client.Shown;
 import com.example.im.protocol.ChatMessage;
 import com.example.im.protocol.Envelope;
-import com.example.im.protocol.Login;
 import com.example.im.server.ChatServer;
 import com.example.im.server.WireFrames;
 import com.example.im.testkit.RawSocketClient;

@@ -1,12 +1,11 @@
 package com.example.im.server;
 
-import com.example.im.auth.TestTokens;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.example.im.auth.TestTokens;
 import com.example.im.protocol.ChatMessage;
 import com.example.im.protocol.Envelope;
 import com.example.im.protocol.ErrorCode;
-import com.example.im.protocol.Login;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;

@@ -1,10 +1,9 @@
 package com.example.im.server;
 
-import com.example.im.auth.TestTokens;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.example.im.auth.TestTokens;
 import com.example.im.protocol.Envelope;
-import com.example.im.protocol.Login;
 import com.example.im.protocol.Ping;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.netty.buffer.ByteBuf;

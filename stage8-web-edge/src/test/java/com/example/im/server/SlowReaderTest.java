@@ -1,11 +1,10 @@
 package com.example.im.server;
 
-import com.example.im.auth.TestTokens;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.example.im.auth.TestTokens;
 import com.example.im.client.ChatClient;
-import com.example.im.client.ClientConfig;
 import com.example.im.testkit.RawSocketClient;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;

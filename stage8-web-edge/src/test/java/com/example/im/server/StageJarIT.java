@@ -1,9 +1,9 @@
 package com.example.im.server;
 
-import com.example.im.auth.TestTokens;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.example.im.auth.TestTokens;
 import com.example.im.balance.LoadBalancer;
 import com.example.im.balance.RoundRobinBalancer;
 import com.example.im.client.ChatClient;

@@ -2,7 +2,6 @@ package com.example.im.server;
 
 import com.example.im.auth.TestTokens;
 import com.example.im.protocol.Envelope;
-import com.example.im.protocol.Login;
 import com.example.im.testkit.RawSocketClient;
 import com.google.protobuf.InvalidProtocolBufferException;
 import java.io.ByteArrayOutputStream;

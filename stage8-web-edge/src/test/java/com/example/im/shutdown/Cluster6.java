@@ -1,8 +1,8 @@
 package com.example.im.shutdown;
 
-import com.example.im.auth.TestTokens;
 import static org.awaitility.Awaitility.await;
 
+import com.example.im.auth.TestTokens;
 import com.example.im.balance.LoadBalancer;
 import com.example.im.balance.RoundRobinBalancer;
 import com.example.im.client.ChatClient;

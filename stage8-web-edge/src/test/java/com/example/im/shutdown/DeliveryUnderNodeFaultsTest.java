@@ -1,9 +1,9 @@
 package com.example.im.shutdown;
 
-import com.example.im.auth.TestTokens;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.example.im.auth.TestTokens;
 import com.example.im.client.ClientConfig;
 import com.example.im.client.RawRecipient;
 import com.example.im.client.Shown;

@@ -1,15 +1,14 @@
 package com.example.im.shutdown;
 
-import com.example.im.auth.TestTokens;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.example.im.auth.TestTokens;
 import com.example.im.registry.Registry;
 import com.example.im.server.ChatServer;
 import com.example.im.server.ShutdownReport;
 import com.example.im.testkit.RedisExtension;
 import com.example.im.testkit.ZooKeeperExtension;
-import com.example.im.client.ClientConfig;
 import com.example.im.client.NodeLocator;
 import com.example.im.registry.ZkNodeLocator;
 import java.time.Duration;
