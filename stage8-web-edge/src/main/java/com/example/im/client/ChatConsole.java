@@ -33,7 +33,7 @@ public final class ChatConsole {
 
     private static final String USAGE = "usage: ChatConsole [--zk 127.0.0.1:2181] [--strategy consistent-hash]"
             + " [--zk none --host 127.0.0.1 --port 7001] [--ping-interval-ms 5000] [--reader-idle-ms 15000]"
-            + " [--backoff-max-ms 30000]\n  strategies: random, round-robin, consistent-hash, least-connections";
+            + " [--backoff-max-ms 30000] [--tls-trust cert.pem]\n  strategies: random, round-robin, consistent-hash, least-connections";
     static final String HELP = "commands: LOGIN <uid> | SEND <to_uid> <text> | GROUP <uid>,<uid>,... <text> | WHO"
             + " | HELP | QUIT";
 

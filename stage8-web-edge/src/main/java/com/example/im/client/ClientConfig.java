@@ -12,9 +12,12 @@ import java.util.Set;
  * @param backoffMaxMillis   cap on the reconnect delay
  * @param maxPending         frames kept while reconnecting, sent after the new login; more are refused
  * @param reconnect          false: a lost connection ends the client (tests of server behaviour use this)
+ * @param tlsTrust           stage 8: a PEM file with the certificate(s) to trust; the client then speaks TLS and trusts
+ *                           nothing else ({@code --tls-trust}, docs/08-web-edge.md, "TLS"); null: plain TCP
  */
 public record ClientConfig(String host, int port, long pingIntervalMillis, long readerIdleMillis,
-                           long backoffBaseMillis, long backoffMaxMillis, int maxPending, boolean reconnect) {
+                           long backoffBaseMillis, long backoffMaxMillis, int maxPending, boolean reconnect,
+                           String tlsTrust) {
 
     public static final long DEFAULT_PING_INTERVAL_MILLIS = 5_000;
     public static final long DEFAULT_READER_IDLE_MILLIS = 15_000;
@@ -23,7 +26,7 @@ public record ClientConfig(String host, int port, long pingIntervalMillis, long 
     public static final int DEFAULT_MAX_PENDING = 100;
 
     static final Set<String> FLAGS = Set.of("host", "port", "ping-interval-ms", "reader-idle-ms", "backoff-max-ms",
-            "zk", "strategy");
+            "zk", "strategy", "tls-trust");
 
     public ClientConfig {
         if (pingIntervalMillis < 1 || readerIdleMillis <= pingIntervalMillis) {
@@ -36,6 +39,13 @@ public record ClientConfig(String host, int port, long pingIntervalMillis, long 
         new Backoff(backoffBaseMillis, backoffMaxMillis); // validates the backoff settings
     }
 
+    /** Without TLS. */
+    public ClientConfig(String host, int port, long pingIntervalMillis, long readerIdleMillis,
+                        long backoffBaseMillis, long backoffMaxMillis, int maxPending, boolean reconnect) {
+        this(host, port, pingIntervalMillis, readerIdleMillis, backoffBaseMillis, backoffMaxMillis, maxPending,
+                reconnect, null);
+    }
+
     public static ClientConfig of(String host, int port) {
         return new ClientConfig(host, port, DEFAULT_PING_INTERVAL_MILLIS, DEFAULT_READER_IDLE_MILLIS,
                 DEFAULT_BACKOFF_BASE_MILLIS, DEFAULT_BACKOFF_MAX_MILLIS, DEFAULT_MAX_PENDING, true);
@@ -45,21 +55,28 @@ public record ClientConfig(String host, int port, long pingIntervalMillis, long 
         ClientConfig d = of(flags.get("host", "127.0.0.1"), flags.getInt("port", 7001));
         return d.withHeartbeat(flags.getLong("ping-interval-ms", d.pingIntervalMillis),
                         flags.getLong("reader-idle-ms", d.readerIdleMillis))
-                .withBackoff(d.backoffBaseMillis, flags.getLong("backoff-max-ms", d.backoffMaxMillis));
+                .withBackoff(d.backoffBaseMillis, flags.getLong("backoff-max-ms", d.backoffMaxMillis))
+                .withTlsTrust(flags.get("tls-trust", null));
     }
 
     public ClientConfig withHeartbeat(long pingMillis, long readerIdle) {
         return new ClientConfig(host, port, pingMillis, readerIdle, backoffBaseMillis, backoffMaxMillis, maxPending,
-                reconnect);
+                reconnect, tlsTrust);
     }
 
     public ClientConfig withBackoff(long baseMillis, long maxMillis) {
         return new ClientConfig(host, port, pingIntervalMillis, readerIdleMillis, baseMillis, maxMillis, maxPending,
-                reconnect);
+                reconnect, tlsTrust);
     }
 
     public ClientConfig withReconnect(boolean on) {
         return new ClientConfig(host, port, pingIntervalMillis, readerIdleMillis, backoffBaseMillis, backoffMaxMillis,
-                maxPending, on);
+                maxPending, on, tlsTrust);
+    }
+
+    /** Stage 8: TLS, trusting only the certificate(s) in {@code pemFile} (null: plain TCP). */
+    public ClientConfig withTlsTrust(String pemFile) {
+        return new ClientConfig(host, port, pingIntervalMillis, readerIdleMillis, backoffBaseMillis, backoffMaxMillis,
+                maxPending, reconnect, pemFile);
     }
 }
