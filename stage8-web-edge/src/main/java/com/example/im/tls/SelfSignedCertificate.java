@@ -68,6 +68,11 @@ public record SelfSignedCertificate(Path cert, Path key, String spkiSha256, List
     public static SelfSignedCertificate generate(Path dir, List<String> extraHosts) throws IOException {
         Set<String> hosts = new LinkedHashSet<>(LOCAL_HOSTS);
         hosts.addAll(extraHosts);
+        return generateExactly(dir, hosts);
+    }
+
+    /** For exactly {@code hosts}, without the local names (tests of hostname verification). */
+    static SelfSignedCertificate generateExactly(Path dir, Set<String> hosts) throws IOException {
         try {
             KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
             generator.initialize(new ECGenParameterSpec("secp256r1"), new SecureRandom());
@@ -102,14 +107,18 @@ public record SelfSignedCertificate(Path cert, Path key, String spkiSha256, List
     private static X509Certificate certificate(KeyPair pair, Set<String> hosts)
             throws GeneralSecurityException, OperatorCreationException, CertIOException {
         Instant now = Instant.now();
-        X500Name name = new X500Name("CN=netty-im-cluster dev certificate (self-signed)");
+        BigInteger serial = new BigInteger(127, new SecureRandom());
+        // A name of its own: Java finds a trusted certificate by its subject, so two dev certificates must not share
+        // one (trusting the other one would then fail with "signature check failed", not "no trusted certificate").
+        X500Name name = new X500Name("CN=netty-im-cluster dev " + String.format("%032x", serial).substring(0, 8)
+                + " - self-signed for development");
         List<GeneralName> names = new ArrayList<>();
         for (String host : hosts) {
             names.add(isAddress(host) ? new GeneralName(GeneralName.iPAddress, host)
                     : new GeneralName(GeneralName.dNSName, host));
         }
         X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(name,
-                new BigInteger(127, new SecureRandom()),
+                serial,
                 Date.from(now.minus(Duration.ofHours(1))), // a little clock skew between machines is fine
                 Date.from(now.plus(Duration.ofDays(VALID_DAYS))),
                 name, pair.getPublic())

@@ -7,6 +7,7 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.channel.ChannelPipeline;
+import java.nio.channels.ClosedChannelException;
 import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -66,17 +67,25 @@ public final class TlsGuard extends ChannelDuplexHandler {
         return false;
     }
 
-    /** The innermost message: "not an SSL/TLS record: 0a0b...", "Received fatal alert: certificate_unknown". */
+    /** One line: "not a TLS record (a plain-text client?)", "SSLHandshakeException: Received fatal alert: ...". */
     static String describe(Throwable cause) {
-        Throwable t = cause;
-        while (t.getCause() != null && t.getCause() != t) {
-            t = t.getCause();
+        Throwable root = cause;
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof NotSslRecordException) {
+                return "not a TLS record (a plain-text client?)";
+            }
+            if (t instanceof SSLException && t.getMessage() != null) {
+                return t.getClass().getSimpleName() + ": " + shorten(t.getMessage());
+            }
+            root = t;
         }
-        String message = t.getMessage();
-        if (t instanceof NotSslRecordException) {
-            return "not a TLS record (a plain-text client?)";
+        if (root instanceof ClosedChannelException) {
+            return "the peer closed the connection during the handshake (does it trust our certificate?)";
         }
-        return t.getClass().getSimpleName() + (message == null ? "" : ": "
-                + (message.length() > 200 ? message.substring(0, 200) + "..." : message));
+        return root.getClass().getSimpleName() + (root.getMessage() == null ? "" : ": " + shorten(root.getMessage()));
+    }
+
+    private static String shorten(String message) {
+        return message.length() > 200 ? message.substring(0, 200) + "..." : message;
     }
 }
