@@ -126,10 +126,11 @@ public final class ChatClient implements AutoCloseable {
         this.config = config;
         this.locator = locator;
         this.listener = listener;
+        // Stage 8: first, so that an unreadable --tls-trust fails before any thread is started.
+        this.ssl = config.tlsTrust() == null ? null : ClientTls.trusting(Path.of(config.tlsTrust()));
         this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("im-client"),
                 NioIoHandler.newFactory());
         this.backoff = new Backoff(config.backoffBaseMillis(), config.backoffMaxMillis());
-        this.ssl = config.tlsTrust() == null ? null : ClientTls.trusting(Path.of(config.tlsTrust()));
         // Stage 7: a message whose acknowledgement is lost (or that the server refused for now) goes out again.
         group.scheduleWithFixedDelay(() -> resendUnacked(RESEND_MILLIS), RESEND_MILLIS, RESEND_MILLIS / 5,
                 TimeUnit.MILLISECONDS);

@@ -58,7 +58,9 @@ public final class ChatConsole {
             System.exit(2);
             return;
         }
-        System.out.println("nodes from " + locator + ". Type LOGIN <uid> to connect; HELP lists the commands.");
+        System.out.println("nodes from " + locator
+                + (config.tlsTrust() == null ? "" : ", over TLS trusting only " + config.tlsTrust())
+                + ". Type LOGIN <uid> to connect; HELP lists the commands.");
 
         // The node depends on the uid (consistent hashing), so the console connects at the first LOGIN.
         BufferedReader in = typedLines(System.in, consoleCharset());
