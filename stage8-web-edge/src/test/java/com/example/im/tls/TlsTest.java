@@ -19,6 +19,8 @@ import com.example.im.testkit.RawSocketClient;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -123,6 +125,26 @@ class TlsTest {
         Recorder next = new Recorder();
         try (ChatClient client = tlsClient(cert.cert(), next)) {
             login(client, next, "after-plain");
+        }
+    }
+
+    @Test
+    void aPeerThatNeverStartsItsHandshakeIsClosedAfterTheHandshakeTimeout() throws Exception {
+        // On the HTTP port nothing else bounds it (the chat's login deadline only starts after the WebSocket upgrade).
+        try (Socket silent = new Socket()) {
+            silent.connect(node.httpAddress(), 5_000);
+            silent.setSoTimeout((int) ServerTls.HANDSHAKE_TIMEOUT_MILLIS * 3);
+            long start = System.nanoTime();
+            int read;
+            try {
+                read = silent.getInputStream().read();
+            } catch (SocketException reset) {
+                read = -1;
+            }
+            long waited = (System.nanoTime() - start) / 1_000_000;
+            assertThat(read).isEqualTo(-1);
+            assertThat(waited).isBetween(ServerTls.HANDSHAKE_TIMEOUT_MILLIS - 1_000,
+                    ServerTls.HANDSHAKE_TIMEOUT_MILLIS * 2);
         }
     }
 
