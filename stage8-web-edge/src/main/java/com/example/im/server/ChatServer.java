@@ -409,7 +409,8 @@ public final class ChatServer implements AutoCloseable {
                 server.nodeId(), address.getHostString(), address.getPort(),
                 (config.zkConnect() == null ? "" : ", registered in ZooKeeper " + config.zkConnect())
                         + (config.redisUri() == null ? "" : ", Redis " + config.redisUri()),
-                config.zkConnect() == null ? "--port " + address.getPort() : "--zk " + config.zkConnect());
+                (config.zkConnect() == null ? "--port " + address.getPort() : "--zk " + config.zkConnect())
+                        + (config.edge().tls() ? " --tls-trust " + config.edge().tlsCert() : ""));
         server.serverChannel.closeFuture().sync();
     }
 }
