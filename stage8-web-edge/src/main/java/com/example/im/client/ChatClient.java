@@ -25,6 +25,12 @@ import io.netty.handler.codec.protobuf.ProtobufDecoder;
 import io.netty.handler.codec.protobuf.ProtobufEncoder;
 import io.netty.handler.codec.protobuf.ProtobufVarint32LengthFieldPrepender;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.util.concurrent.Future;
+import com.example.im.tls.ClientTls;
+import com.example.im.tls.ServerTls;
+import java.nio.file.Path;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
@@ -88,6 +94,7 @@ public final class ChatClient implements AutoCloseable {
     private final EventLoopGroup group;
     private final Bootstrap bootstrap;
     private final Backoff backoff;
+    private final SslContext ssl; // stage 8: null for plain TCP
 
     // Serialises close(): the console calls it from two threads at once (its stdin thread after QUIT, its main thread
     // after onClose), and the second must not race the first past the shutdown of the event loop.
@@ -121,6 +128,8 @@ public final class ChatClient implements AutoCloseable {
         this.config = config;
         this.locator = locator;
         this.listener = listener;
+        // Stage 8: first, so that an unreadable --tls-trust fails before any thread is started.
+        this.ssl = config.tlsTrust() == null ? null : ClientTls.trusting(Path.of(config.tlsTrust()));
         this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("im-client"),
                 NioIoHandler.newFactory());
         this.backoff = new Backoff(config.backoffBaseMillis(), config.backoffMaxMillis());
@@ -135,6 +144,10 @@ public final class ChatClient implements AutoCloseable {
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (ssl != null) {
+                            // Stage 8: first, nearest the socket; becomes the SslHandler for the node dialled.
+                            ch.pipeline().addLast("tls", ClientTls.onConnect(ssl));
+                        }
                         ch.pipeline().addLast(
                                 new Varint32FrameDecoder(MAX_SERVER_FRAME),
                                 new ProtobufDecoder(Envelope.getDefaultInstance()),
@@ -168,6 +181,7 @@ public final class ChatClient implements AutoCloseable {
         try {
             InetSocketAddress target = locator.locate(uid, null);
             Channel ch = client.bootstrap.connect(target).sync().channel();
+            client.awaitHandshake(ch, target);
             synchronized (client) {
                 client.channel = ch;
                 client.address = target;
@@ -180,6 +194,28 @@ public final class ChatClient implements AutoCloseable {
         } catch (InterruptedException | RuntimeException e) {
             client.group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             throw e;
+        }
+    }
+
+    /**
+     * Stage 8: with TLS, the first connection counts only once the handshake has succeeded; a node whose certificate
+     * we do not trust is an error for the caller (and nothing, not even the login, is sent to it).
+     */
+    private void awaitHandshake(Channel ch, InetSocketAddress target) throws InterruptedException {
+        SslHandler tls = ch.pipeline().get(SslHandler.class);
+        if (tls == null) {
+            return;
+        }
+        Future<Channel> done = tls.handshakeFuture();
+        if (!done.await(ServerTls.HANDSHAKE_TIMEOUT_MILLIS + 1_000) || !done.isSuccess()) {
+            ch.close();
+            Throwable cause = done.cause();
+            while (cause != null && cause.getCause() != null) {
+                cause = cause.getCause();
+            }
+            throw new IllegalStateException("TLS handshake with " + target.getHostString() + ":" + target.getPort()
+                    + " failed: " + (cause == null ? "timed out" : cause.getMessage())
+                    + " (is --tls-trust the node's certificate, and does it name this host?)", done.cause());
         }
     }
 

@@ -34,11 +34,13 @@ public final class ChatConsole {
     private static final String USAGE = "usage: ChatConsole [--zk 127.0.0.1:2181] [--strategy consistent-hash]"
             + " [--zk none --host 127.0.0.1 --port 7001] [--ping-interval-ms 5000] [--reader-idle-ms 15000]"
             + " [--backoff-max-ms 30000] [--token TOKEN | --token-url http://127.0.0.1:8001/dev/token]"
+            + " [--tls-trust cert.pem]"
             + "\n  strategies: random, round-robin, consistent-hash, least-connections"
             + "\n  --token TOKEN: the login token (stage 8 nodes refuse a login without one), e.g. from DevToken"
             + "\n  --token-url URL: ask a node's development token issuer (a node started with --dev-token-issuer)"
             + "\n    for a token at every login. Both are for DEVELOPMENT: a real client gets its token from a login"
-            + " service.";
+            + " service."
+            + "\n  --tls-trust cert.pem: speak TLS and trust exactly the certificate(s) in that PEM file";
     static final String HELP = "commands: LOGIN <uid> | SEND <to_uid> <text> | GROUP <uid>,<uid>,... <text> | WHO"
             + " | HELP | QUIT";
 
@@ -63,7 +65,9 @@ public final class ChatConsole {
             System.exit(2);
             return;
         }
-        System.out.println("nodes from " + locator + ". Type LOGIN <uid> to connect; HELP lists the commands.");
+        System.out.println("nodes from " + locator
+                + (config.tlsTrust() == null ? "" : ", over TLS trusting only " + config.tlsTrust())
+                + ". Type LOGIN <uid> to connect; HELP lists the commands.");
 
         // The node depends on the uid (consistent hashing), so the console connects at the first LOGIN.
         BufferedReader in = typedLines(System.in, consoleCharset());

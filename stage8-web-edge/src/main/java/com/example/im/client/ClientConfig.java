@@ -17,10 +17,12 @@ import java.util.Set;
  * @param reconnect          false: a lost connection ends the client (tests of server behaviour use this)
  * @param tokens             stage 8: where each login's token comes from, asked again at every (re)connect's login
  *                           (docs/08-web-edge.md, "Tokens"); {@link TokenSource#none()} unless set
+ * @param tlsTrust           stage 8: a PEM file with the certificate(s) to trust; the client then speaks TLS and trusts
+ *                           nothing else ({@code --tls-trust}, docs/08-web-edge.md, "TLS"); null: plain TCP
  */
 public record ClientConfig(String host, int port, long pingIntervalMillis, long readerIdleMillis,
                            long backoffBaseMillis, long backoffMaxMillis, int maxPending, boolean reconnect,
-                           TokenSource tokens) {
+                           TokenSource tokens, String tlsTrust) {
 
     public static final long DEFAULT_PING_INTERVAL_MILLIS = 5_000;
     public static final long DEFAULT_READER_IDLE_MILLIS = 15_000;
@@ -32,7 +34,7 @@ public record ClientConfig(String host, int port, long pingIntervalMillis, long 
     public static final Duration TOKEN_TIMEOUT = Duration.ofSeconds(3);
 
     static final Set<String> FLAGS = Set.of("host", "port", "ping-interval-ms", "reader-idle-ms", "backoff-max-ms",
-            "zk", "strategy", "token", "token-url");
+            "zk", "strategy", "token", "token-url", "tls-trust");
 
     public ClientConfig {
         if (pingIntervalMillis < 1 || readerIdleMillis <= pingIntervalMillis) {
@@ -48,11 +50,11 @@ public record ClientConfig(String host, int port, long pingIntervalMillis, long 
         }
     }
 
-    /** Without a token source (the logins carry no token). */
+    /** Without a token source (the logins carry no token) and without TLS. */
     public ClientConfig(String host, int port, long pingIntervalMillis, long readerIdleMillis, long backoffBaseMillis,
                         long backoffMaxMillis, int maxPending, boolean reconnect) {
         this(host, port, pingIntervalMillis, readerIdleMillis, backoffBaseMillis, backoffMaxMillis, maxPending,
-                reconnect, TokenSource.none());
+                reconnect, TokenSource.none(), null);
     }
 
     public static ClientConfig of(String host, int port) {
@@ -65,7 +67,8 @@ public record ClientConfig(String host, int port, long pingIntervalMillis, long 
         return d.withHeartbeat(flags.getLong("ping-interval-ms", d.pingIntervalMillis),
                         flags.getLong("reader-idle-ms", d.readerIdleMillis))
                 .withBackoff(d.backoffBaseMillis, flags.getLong("backoff-max-ms", d.backoffMaxMillis))
-                .withTokens(tokensFromFlags(flags));
+                .withTokens(tokensFromFlags(flags))
+                .withTlsTrust(flags.get("tls-trust", null));
     }
 
     /** {@code --token TOKEN}, or {@code --token-url URL} (a development token issuer), not both. */
@@ -90,21 +93,27 @@ public record ClientConfig(String host, int port, long pingIntervalMillis, long 
 
     public ClientConfig withHeartbeat(long pingMillis, long readerIdle) {
         return new ClientConfig(host, port, pingMillis, readerIdle, backoffBaseMillis, backoffMaxMillis, maxPending,
-                reconnect, tokens);
+                reconnect, tokens, tlsTrust);
     }
 
     public ClientConfig withBackoff(long baseMillis, long maxMillis) {
         return new ClientConfig(host, port, pingIntervalMillis, readerIdleMillis, baseMillis, maxMillis, maxPending,
-                reconnect, tokens);
+                reconnect, tokens, tlsTrust);
     }
 
     public ClientConfig withReconnect(boolean on) {
         return new ClientConfig(host, port, pingIntervalMillis, readerIdleMillis, backoffBaseMillis, backoffMaxMillis,
-                maxPending, on, tokens);
+                maxPending, on, tokens, tlsTrust);
     }
 
     public ClientConfig withTokens(TokenSource source) {
         return new ClientConfig(host, port, pingIntervalMillis, readerIdleMillis, backoffBaseMillis, backoffMaxMillis,
-                maxPending, reconnect, source);
+                maxPending, reconnect, source, tlsTrust);
+    }
+
+    /** Stage 8: TLS, trusting only the certificate(s) in {@code pemFile} (null: plain TCP). */
+    public ClientConfig withTlsTrust(String pemFile) {
+        return new ClientConfig(host, port, pingIntervalMillis, readerIdleMillis, backoffBaseMillis, backoffMaxMillis,
+                maxPending, reconnect, tokens, pemFile);
     }
 }

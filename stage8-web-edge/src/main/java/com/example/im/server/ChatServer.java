@@ -23,6 +23,8 @@ import com.example.im.auth.DevTokenIssuer;
 import com.example.im.auth.Tokens;
 import com.example.im.web.HttpRoutes;
 import com.example.im.web.WebEdge;
+import com.example.im.tls.ServerTls;
+import io.netty.handler.ssl.SslContext;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -69,6 +71,9 @@ public final class ChatServer implements AutoCloseable {
 
     // tag::start[]
     public static ChatServer start(ServerConfig config) throws InterruptedException {
+        // Stage 8: one TLS context for both ports, or null (docs/08-web-edge.md, "TLS"). A bad --tls-cert/--tls-key
+        // (unreadable, not PEM, key not the certificate's) stops the start here with a sentence saying which.
+        SslContext ssl = ServerTls.fromSettings(config.edge());
         // One thread accepts connections; the workers (2 x cores by default) run every connection's pipeline.
         EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("im-boss"),
                 NioIoHandler.newFactory());
@@ -78,7 +83,7 @@ public final class ChatServer implements AutoCloseable {
         MessageIds ids = new MessageIds();
         AtomicReference<ChatServer> self = new AtomicReference<>();
         ChatServerInitializer chat = new ChatServerInitializer(sessions, config, ids,
-                () -> self.get() == null ? null : self.get().routing);
+                () -> self.get() == null ? null : self.get().routing, ssl);
         ChatServer server = null;
         try {
             Channel serverChannel = new ServerBootstrap()
@@ -103,8 +108,8 @@ public final class ChatServer implements AutoCloseable {
             self.set(server);
             log.info("chat server {} listening on {}", nodeId, server.localAddress());
             // Stage 8: the HTTP/WebSocket port, on the same event loops and the same sessions.
-            server.httpChannel = WebEdge.bind(boss, workers, config, chat, server.routes(), null);
-            log.info("web edge of {} on http://{}:{}/", nodeId, config.host(), server.httpAddress().getPort());
+            server.httpChannel = WebEdge.bind(boss, workers, config, chat, server.routes(), ssl);
+            log.info("web edge of {} on {}://{}:{}/", nodeId, ssl == null ? "http" : "https", config.host(), server.httpAddress().getPort());
             if (config.redisUri() != null) {
                 // Before registering in ZooKeeper: by the time a client is sent here, cross-node routing works.
                 server.routing = new RedisRouting(config.redisUri(), nodeId, sessions, config.sessionTtlMillis(),
@@ -388,6 +393,11 @@ public final class ChatServer implements AutoCloseable {
         try {
             server = start(config);
             started.set(server);
+        } catch (IllegalArgumentException e) {
+            System.err.println("error: " + e.getMessage()); // e.g. a TLS certificate that cannot be used
+            ready.countDown(); // before exit: the shutdown hook waits for it
+            System.exit(2);
+            return;
         } finally {
             ready.countDown();
         }
@@ -399,7 +409,8 @@ public final class ChatServer implements AutoCloseable {
                 server.nodeId(), address.getHostString(), address.getPort(),
                 (config.zkConnect() == null ? "" : ", registered in ZooKeeper " + config.zkConnect())
                         + (config.redisUri() == null ? "" : ", Redis " + config.redisUri()),
-                config.zkConnect() == null ? "--port " + address.getPort() : "--zk " + config.zkConnect());
+                (config.zkConnect() == null ? "--port " + address.getPort() : "--zk " + config.zkConnect())
+                        + (config.edge().tls() ? " --tls-trust " + config.edge().tlsCert() : ""));
         server.serverChannel.closeFuture().sync();
     }
 }

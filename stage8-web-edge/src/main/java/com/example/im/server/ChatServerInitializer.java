@@ -11,6 +11,8 @@ import io.netty.handler.codec.protobuf.ProtobufDecoder;
 import io.netty.handler.codec.protobuf.ProtobufEncoder;
 import io.netty.handler.codec.protobuf.ProtobufVarint32LengthFieldPrepender;
 import io.netty.handler.flush.FlushConsolidationHandler;
+import io.netty.handler.ssl.SslContext;
+import com.example.im.tls.TlsGuard;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -27,6 +29,7 @@ public final class ChatServerInitializer extends ChannelInitializer<Channel> {
     private final MessageIds ids;
     private final Supplier<RedisRouting> routing;
     private final Tokens tokens;
+    private final SslContext ssl; // stage 8: null for plain TCP
 
     /**
      * {@code routing} gives null for a node without Redis (single-node tests, stage 4 behaviour). A supplier, because
@@ -34,17 +37,29 @@ public final class ChatServerInitializer extends ChannelInitializer<Channel> {
      */
     public ChatServerInitializer(SessionMap sessions, ServerConfig config, MessageIds ids,
                                  Supplier<RedisRouting> routing) {
+        this(sessions, config, ids, routing, null);
+    }
+
+    /** Stage 8: with {@code ssl} not null every connection speaks TLS (docs/08-web-edge.md, "TLS"). */
+    public ChatServerInitializer(SessionMap sessions, ServerConfig config, MessageIds ids,
+                                 Supplier<RedisRouting> routing, SslContext ssl) {
         this.sessions = sessions;
         this.config = config;
         this.ids = ids;
         this.routing = routing;
         this.tokens = new Tokens(config.edge().authKey()); // one per node: every connection checks with it
+        this.ssl = ssl;
     }
 
     // tag::pipeline[]
     @Override
     protected void initChannel(Channel ch) {
         ChannelPipeline p = ch.pipeline();
+        // Stage 8: with TLS, the SslHandler is nearest the socket and everything above it sees plain bytes; its
+        // guard closes a plain-text or distrustful peer quietly (docs/08-web-edge.md, "TLS").
+        if (ssl != null) {
+            TlsGuard.install(p, ssl);
+        }
         // First of all, nearest the socket: flush consolidation (docs/01-single-node.md, "The pipeline"). Every
         // reply is written with writeAndFlush, and each flush is a write system call. While the connection is
         // reading, this handler holds the flushes back and does one when the read batch ends (channelReadComplete),

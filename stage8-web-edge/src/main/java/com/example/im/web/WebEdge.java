@@ -20,6 +20,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.ssl.SslContext;
+import com.example.im.tls.TlsGuard;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.TimeUnit;
 
@@ -72,7 +73,7 @@ public final class WebEdge {
     static void pipeline(ChannelPipeline p, ServerConfig config, ChatServerInitializer chat, HttpRoutes routes,
                          StaticFiles files, SslContext ssl) {
         if (ssl != null) {
-            p.addLast("tls", ssl.newHandler(p.channel().alloc())); // nearest the socket: everything above is plain
+            TlsGuard.install(p, ssl); // nearest the socket: everything above is plain; a failed handshake closes quietly
         }
         p.addLast("flush", new FlushConsolidationHandler(256, true));
         p.addLast("slow-reader", new SlowReaderHandler(config.maxPendingBytes(), config.unwritableTimeoutMillis()));

@@ -72,7 +72,7 @@ class ReconnectTest {
         int port = server.localAddress().getPort();
         Recorder sees = new Recorder();
         ClientConfig config = new ClientConfig("127.0.0.1", port, 5_000, 15_000, 20, 200, 2, true,
-                TestTokens.source());
+                TestTokens.source(), null);
         ChatClient alice = ChatClient.connect(config, sees);
         clients.add(alice);
         alice.login("alice");
