@@ -134,6 +134,65 @@ class ChatPageBrowserIT {
         }
     }
 
+    @Test
+    void aPageWhoseNodeDiesReconnectsToTheOtherAndMissesNothing() throws Exception {
+        long started = System.nanoTime();
+        try (Cluster cluster = cluster(); Browser aliceBrowser = new Browser()) {
+            ChatServer a = cluster.startNode();
+            ChatServer b = cluster.startNode();
+            awaitListed(aliceBrowser, a, 2);
+            ChatPage alice = new ChatPage(aliceBrowser).login(http(a), "alice");
+            Recorder carolSeen = new Recorder();
+            ChatClient carol = cluster.track(ChatClient.connect(
+                    ClientConfig.of("127.0.0.1", b.localAddress().getPort()).withReconnect(false),
+                    NodeLocator.fixed("127.0.0.1", b.localAddress().getPort()), "carol", carolSeen));
+            await().atMost(WAIT).until(() -> carolSeen.count(Envelope.BodyCase.LOGIN_ACK) == 1);
+            carol.send("alice", "before the crash");
+            await().atMost(WAIT).until(() -> alice.texts().contains("before the crash"));
+
+            a.halt(); // no GoAway, no drain: the page finds out from the dropped connection
+            int count = 5;
+            IntStream.range(0, count).forEach(i -> {
+                carol.send("alice", "after the crash " + i);
+                alice.send("carol", "alice after the crash " + i);
+            });
+            await().atMost(WAIT).until(() -> alice.node().equals(b.nodeId()) && alice.status().equals("connected"));
+            await().atMost(WAIT).until(() -> IntStream.range(0, count).allMatch(i ->
+                    alice.texts().contains("after the crash " + i)
+                            && carolSeen.received("alice after the crash " + i)));
+            await().atMost(WAIT).until(() -> alice.sent().size() == count);
+            assertThat(alice.messages().get(0).text()).isEqualTo("before the crash");
+            assertUnique(alice.messages());
+            assertThat(alice.copies().values()).allMatch(n -> n == 1);
+            IntStream.range(0, count).forEach(i -> assertThat(carolSeen.frames.stream().filter(f -> f.hasChat()
+                    && f.getChat().getContent().equals("alice after the crash " + i)).count()).isEqualTo(1));
+            alice.browser().screenshot("chat-alice-after-crash");
+        } finally {
+            System.out.printf("browser test (halt) took %d ms%n", (System.nanoTime() - started) / 1_000_000);
+        }
+    }
+
+    @Test
+    void withoutTheDevelopmentIssuerThePageAsksForATokenAndUsesAPastedOne() throws Exception {
+        ServerConfig config = ServerConfig.forTests().withRedis(redis.uri(), 3_000, 30_000); // issuer off
+        try (ChatServer node = ChatServer.start(config); Browser browser = new Browser()) {
+            browser.open(http(node) + "/");
+            await().atMost(WAIT).until(() -> !browser.driver()
+                    .findElements(org.openqa.selenium.By.cssSelector("#node-choice option")).isEmpty());
+            var driver = browser.driver();
+            driver.findElement(org.openqa.selenium.By.id("uid")).sendKeys("erin");
+            driver.findElement(org.openqa.selenium.By.id("login")).click();
+            await().atMost(WAIT).until(() -> driver.findElement(org.openqa.selenium.By.id("login-note")).getText()
+                    .contains("this node has no development token issuer"));
+            assertThat(driver.findElement(org.openqa.selenium.By.id("token")).isDisplayed()).isTrue();
+            browser.screenshot("chat-token-needed");
+            driver.findElement(org.openqa.selenium.By.id("token")).sendKeys(WsClient.token("erin"));
+            driver.findElement(org.openqa.selenium.By.id("login")).click();
+            new ChatPage(browser).awaitConnected();
+            assertThat(node.sessions().find("erin")).isNotNull();
+        }
+    }
+
     /** Waits until the node list served by {@code node} has {@code count} nodes. */
     private static void awaitListed(Browser browser, ChatServer node, int count) {
         await().atMost(WAIT).until(() -> {
