@@ -48,6 +48,10 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 if (error != null) {
                     log.warn("{} {} failed", request.method(), path, error);
                     response = HttpRoutes.textResponse(HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error\n");
+                } else if (request.method().equals(HttpMethod.GET)) {
+                    // What a GET route answers is public (the node list, the metrics): a page served by another
+                    // node may read it, so a browser that lost its node can ask any other for the list.
+                    response.headers().set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, "*");
                 }
                 send(ctx, response, keepAlive);
             });

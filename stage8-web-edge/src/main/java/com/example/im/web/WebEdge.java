@@ -81,7 +81,7 @@ public final class WebEdge {
         p.addLast("http-idle", new IdleStateHandler(0, 0, HTTP_IDLE_MILLIS, TimeUnit.MILLISECONDS));
         p.addLast("aggregator", new HttpObjectAggregator(MAX_REQUEST_BYTES));
         // Answers the Upgrade request on /ws (and only there), then replaces the HTTP codec with WebSocket's frame
-        // codec. A frame over the TCP frame limit is refused with close status 1009 and the connection closed.
+        // codec. A message over the TCP frame limit is refused with close status 1009 and the connection closed.
         p.addLast("ws", new WebSocketServerProtocolHandler(WebSocketServerProtocolConfig.newBuilder()
                 .websocketPath(WS_PATH)
                 .subprotocols(WebSocketEnvelopeCodec.JSON + "," + WebSocketEnvelopeCodec.PROTO)
@@ -90,6 +90,9 @@ public final class WebEdge {
                 .decoderConfig(WebSocketDecoderConfig.newBuilder()
                         .maxFramePayloadLength(config.maxFrameLength())
                         .allowExtensions(false)
+                        // We close it ourselves, after the close frame has reached the client (see
+                        // WebSocketEnvelopeCodec.refuse): closing at once loses it to a reset.
+                        .closeOnProtocolViolation(false)
                         .build())
                 .build()));
         p.addLast("http-handler", new HttpHandler(routes, files));
@@ -102,7 +105,9 @@ public final class WebEdge {
                     p.remove("http-idle");
                     p.remove(this);
                     p.addLast("ws-aggregator", new WebSocketFrameAggregator(config.maxFrameLength()));
-                    p.addLast("ws-codec", new WebSocketEnvelopeCodec(done.selectedSubprotocol()));
+                    p.addLast("ws-codec", new WebSocketEnvelopeCodec(done.selectedSubprotocol(),
+                            config.maxFrameLength()));
+                    p.addBefore("ws", "ws-violations", new WebSocketEnvelopeCodec.Violations());
                     chat.addSessionHandlers(p);
                 } else {
                     super.userEventTriggered(ctx, event);

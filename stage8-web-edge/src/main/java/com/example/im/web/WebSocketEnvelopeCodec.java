@@ -8,17 +8,22 @@ import com.google.protobuf.util.JsonFormat;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.DecoderException;
+import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.MessageToMessageCodec;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import java.io.IOException;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,15 +47,27 @@ public final class WebSocketEnvelopeCodec extends MessageToMessageCodec<WebSocke
     public static final String PROTO = "im.v1.proto";
 
     private static final Logger log = LoggerFactory.getLogger(WebSocketEnvelopeCodec.class);
-    private static final JsonFormat.Parser PARSER = JsonFormat.parser();
+    /**
+     * Unknown fields are skipped, as protobuf's binary encoding skips them: a newer client may send a field this node
+     * does not know yet (the proto's rule: only add fields). An unknown oneof case leaves the envelope empty, and the
+     * handler answers UNKNOWN_FRAME.
+     */
+    private static final JsonFormat.Parser PARSER = JsonFormat.parser().ignoringUnknownFields();
+    /** How long a refused connection may keep sending after its close frame before it is closed for good. */
+    static final long LINGER_MILLIS = 2_000;
     private static final JsonFormat.Printer PRINTER = JsonFormat.printer().omittingInsignificantWhitespace();
 
     private final boolean json;
+    private final int maxMessageBytes;
     private boolean broken;
 
-    /** {@code subprotocol}: what the handshake selected (null: the client named none, JSON). */
-    public WebSocketEnvelopeCodec(String subprotocol) {
+    /**
+     * {@code subprotocol}: what the handshake selected (null: the client named none, JSON); {@code maxMessageBytes}:
+     * the largest message accepted (for the error text).
+     */
+    public WebSocketEnvelopeCodec(String subprotocol, int maxMessageBytes) {
         this.json = !PROTO.equals(subprotocol);
+        this.maxMessageBytes = maxMessageBytes;
     }
 
     @Override
@@ -97,13 +114,72 @@ public final class WebSocketEnvelopeCodec extends MessageToMessageCodec<WebSocke
                 throw new DecoderException(e);
             }
         } else {
-            broken = true;
             String expected = json ? "text frames (subprotocol " + JSON + ")" : "binary frames (subprotocol " + PROTO + ")";
-            String reason = "expected " + expected + ", got " + frame.getClass().getSimpleName();
-            log.info("closing {}: {}", ctx.channel().remoteAddress(), reason);
-            ctx.write(encodeNow(Replies.error(ErrorCode.BAD_INPUT, reason + "; closing the connection")));
-            ctx.writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.INVALID_MESSAGE_TYPE, reason))
-                    .addListener(ChannelFutureListener.CLOSE);
+            refuse(ctx.channel(), ErrorCode.BAD_INPUT, WebSocketCloseStatus.INVALID_MESSAGE_TYPE,
+                    "expected " + expected + ", got " + frame.getClass().getSimpleName());
+        }
+    }
+
+    /**
+     * A message over the maximum (status 1009: one frame, from WebSocket's frame decoder, or fragments adding up to
+     * too much, from the aggregator) or a frame that breaks WebSocket's rules (its own status): the client is told
+     * why, in an error envelope and in the close frame, and the connection is closed.
+     */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) throws Exception {
+        if (cause instanceof TooLongFrameException) {
+            refuse(ctx.channel(), ErrorCode.FRAME_TOO_LARGE, WebSocketCloseStatus.MESSAGE_TOO_BIG,
+                    "message too big: at most " + maxMessageBytes + " bytes");
+        } else if (cause instanceof CorruptedWebSocketFrameException corrupted) {
+            WebSocketCloseStatus status = corrupted.closeStatus();
+            refuse(ctx.channel(), status.equals(WebSocketCloseStatus.MESSAGE_TOO_BIG)
+                            ? ErrorCode.FRAME_TOO_LARGE : ErrorCode.CORRUPTED_FRAME, status,
+                    status.equals(WebSocketCloseStatus.MESSAGE_TOO_BIG)
+                            ? "message too big: at most " + maxMessageBytes + " bytes" : status.reasonText());
+        } else {
+            ctx.fireExceptionCaught(cause);
+        }
+    }
+
+    /**
+     * Says why and hangs up: the error envelope, then a close frame with {@code status}, then a lingering close (as
+     * server/LingeringClose does on TCP): closing a socket with unread bytes (the rest of a too-big message) sends a
+     * reset, which can wipe the close frame before the client reads it, and the client would see only 1006. So the
+     * server ends its direction, drops whatever still comes, and closes when the client does or after
+     * {@link #LINGER_MILLIS}.
+     */
+    private void refuse(Channel channel, ErrorCode code, WebSocketCloseStatus status, String reason) {
+        if (broken) {
+            return;
+        }
+        broken = true; // from now on decode() drops every frame
+        log.info("closing {} ({}): {}", channel.remoteAddress(), status.code(), reason);
+        // From the tail, as the handler's replies go (this codec may not be the one asking: see Violations).
+        channel.write(encodeNow(Replies.error(code, reason + "; closing the connection")));
+        channel.writeAndFlush(new CloseWebSocketFrame(status, reason)).addListener(written -> {
+            if (written.isSuccess() && channel instanceof DuplexChannel duplex) {
+                duplex.shutdownOutput();
+                channel.eventLoop().schedule(() -> channel.close(), LINGER_MILLIS, TimeUnit.MILLISECONDS);
+            } else {
+                channel.close();
+            }
+        });
+    }
+
+    /**
+     * Sits between WebSocket's frame decoder and Netty's {@code WebSocketServerProtocolHandler}, which closes the
+     * connection at once on any exception (and so loses the close frame to a reset): a frame the decoder refuses is
+     * answered by {@link #refuse} instead.
+     */
+    static final class Violations extends ChannelInboundHandlerAdapter {
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) throws Exception {
+            WebSocketEnvelopeCodec codec = ctx.pipeline().get(WebSocketEnvelopeCodec.class);
+            if (cause instanceof CorruptedWebSocketFrameException && codec != null) {
+                codec.exceptionCaught(ctx, cause);
+            } else {
+                ctx.fireExceptionCaught(cause);
+            }
         }
     }
 
