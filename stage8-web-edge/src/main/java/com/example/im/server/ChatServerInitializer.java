@@ -1,5 +1,7 @@
 package com.example.im.server;
 
+import com.example.im.metrics.MetricsHandler;
+import com.example.im.metrics.NodeMetrics;
 import com.example.im.protocol.Envelope;
 import com.example.im.protocol.Varint32FrameDecoder;
 import com.example.im.route.RedisRouting;
@@ -25,6 +27,7 @@ public final class ChatServerInitializer extends ChannelInitializer<Channel> {
     private final ServerConfig config;
     private final MessageIds ids;
     private final Supplier<RedisRouting> routing;
+    private final NodeMetrics metrics;
 
     /**
      * {@code routing} gives null for a node without Redis (single-node tests, stage 4 behaviour). A supplier, because
@@ -32,10 +35,17 @@ public final class ChatServerInitializer extends ChannelInitializer<Channel> {
      */
     public ChatServerInitializer(SessionMap sessions, ServerConfig config, MessageIds ids,
                                  Supplier<RedisRouting> routing) {
+        this(sessions, config, ids, routing, NodeMetrics.unscraped());
+    }
+
+    /** Stage 8: every session's frames are counted in {@code metrics} (docs/08-web-edge.md, "Metrics"). */
+    public ChatServerInitializer(SessionMap sessions, ServerConfig config, MessageIds ids,
+                                 Supplier<RedisRouting> routing, NodeMetrics metrics) {
         this.sessions = sessions;
         this.config = config;
         this.ids = ids;
         this.routing = routing;
+        this.metrics = metrics;
     }
 
     // tag::pipeline[]
@@ -74,6 +84,8 @@ public final class ChatServerInitializer extends ChannelInitializer<Channel> {
         p.addLast("idle", new IdleStateHandler(config.readerIdleMillis(), 0, 0, TimeUnit.MILLISECONDS));
         // Watches the handler's replies for a login_ack; until one goes out, the connection has a deadline.
         p.addLast("login-deadline", new LoginDeadlineHandler(config.loginTimeoutMillis()));
+        // Stage 8: counts the frames the handler reads and every frame written to the connection.
+        p.addLast("metrics", new MetricsHandler(metrics, p.get("ws-codec") != null));
         p.addLast("handler", new ChatServerHandler(sessions, config, ids, routing.get()));
     }
 }
