@@ -281,6 +281,8 @@ public final class ClusterView implements AutoCloseable {
                 json.append(',');
                 series(json, "msgsPerSec", points, Point::msgsPerSec);
                 json.append(',');
+                series(json, "pushedPerSec", points, Point::pushedPerSec);
+                json.append(',');
                 series(json, "p50Ms", points, p -> p.sample().p50());
                 json.append(',');
                 series(json, "p99Ms", points, p -> p.sample().p99());

@@ -221,7 +221,11 @@ public final class NodeMetrics implements AutoCloseable {
     }
 
     private static double quantile(Timer timer, double q) {
-        for (var value : timer.takeSnapshot().percentileValues()) {
+        var snapshot = timer.takeSnapshot();
+        if (snapshot.max() == 0) {
+            return Double.NaN; // nothing in the window (none yet, or none for a minute): not "0 ms"
+        }
+        for (var value : snapshot.percentileValues()) {
             if (value.percentile() == q) {
                 return value.value(TimeUnit.SECONDS);
             }
