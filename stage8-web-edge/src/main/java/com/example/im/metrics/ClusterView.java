@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
@@ -228,12 +229,16 @@ public final class ClusterView implements AutoCloseable {
     public CompletableFuture<String> json() {
         lastAsked = System.currentTimeMillis();
         if (System.currentTimeMillis() - lastRound > 2 * NodeMetrics.SAMPLE_MILLIS) {
-            return CompletableFuture.supplyAsync(() -> {
-                if (System.currentTimeMillis() - lastRound > NodeMetrics.SAMPLE_MILLIS) {
-                    round();
-                }
-                return render();
-            }, thread);
+            try {
+                return CompletableFuture.supplyAsync(() -> {
+                    if (System.currentTimeMillis() - lastRound > NodeMetrics.SAMPLE_MILLIS) {
+                        round();
+                    }
+                    return render();
+                }, thread);
+            } catch (RejectedExecutionException e) {
+                return CompletableFuture.completedFuture(render()); // the node is stopping: what there is
+            }
         }
         return CompletableFuture.completedFuture(render());
     }

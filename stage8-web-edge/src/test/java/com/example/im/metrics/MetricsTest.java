@@ -30,10 +30,14 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
 import java.time.Duration;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -200,6 +204,25 @@ class MetricsTest {
                 assertThat(byId(view, b.nodeId()).get("p99Ms").isNumber()).isTrue();
                 assertThat(events(view, "joined")).contains(a.nodeId(), b.nodeId());
                 assertThat(events(view, "started")).contains(b.nodeId());
+
+                // A browser's connection (WebSocket, JSON frames) counts under transport "ws".
+                CompletableFuture<String> loginAck = new CompletableFuture<>();
+                WebSocket carol = HTTP.newWebSocketBuilder().subprotocols("im.v1.json")
+                        .buildAsync(URI.create("ws://127.0.0.1:" + a.httpAddress().getPort() + "/ws"),
+                                new WebSocket.Listener() {
+                                    @Override
+                                    public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
+                                        loginAck.complete(data.toString());
+                                        return null;
+                                    }
+                                }).get(10, TimeUnit.SECONDS);
+                carol.sendText("{\"login\":{\"uid\":\"carol\",\"lastSeq\":\"0\",\"token\":\""
+                        + TOKENS.issue("carol", Instant.now().plusSeconds(600)) + "\"}}", true);
+                assertThat(loginAck.get(10, TimeUnit.SECONDS)).contains("loginAck");
+                assertThat(metric(a, "im_connections", "transport=\"ws\"")).isEqualTo(1);
+                assertThat(metric(a, "im_connections", "transport=\"tcp\"")).isEqualTo(1);
+                carol.sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(10, TimeUnit.SECONDS);
+                await().until(() -> metric(a, "im_connections", "transport=\"ws\"") == 0);
 
                 // A closed connection leaves the gauge.
                 alice.close();
