@@ -235,6 +235,8 @@ class MetricsTest {
                     JsonNode after = cluster(a);
                     return events(after, "left").contains(b.nodeId()) && !nodeIds(after).contains(b.nodeId());
                 });
+                // Bob, still on B, was told to go away when B stopped.
+                assertThat(b.metrics().registry().get("im.goaways").counter().count()).isEqualTo(1);
             } finally {
                 for (AutoCloseable client : clients) {
                     client.close();
