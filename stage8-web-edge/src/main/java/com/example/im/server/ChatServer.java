@@ -83,10 +83,11 @@ public final class ChatServer implements AutoCloseable {
         SessionMap sessions = new SessionMap();
         MessageIds ids = new MessageIds();
         AtomicReference<ChatServer> self = new AtomicReference<>();
-        NodeMetrics metrics = new NodeMetrics();
         ChatServerInitializer chat = new ChatServerInitializer(sessions, config, ids,
-                () -> self.get() == null ? null : self.get().routing, metrics);
+                () -> self.get() == null ? null : self.get().routing);
         ChatServer server = null;
+        NodeMetrics metrics = new NodeMetrics(); // stage 8: this node's meters (docs/08-web-edge.md, "Metrics")
+        chat.withMetrics(metrics);
         try {
             Channel serverChannel = new ServerBootstrap()
                     .group(boss, workers)

@@ -1,10 +1,10 @@
 package com.example.im.server;
 
-import com.example.im.metrics.MetricsHandler;
-import com.example.im.metrics.NodeMetrics;
 import com.example.im.protocol.Envelope;
 import com.example.im.protocol.Varint32FrameDecoder;
 import com.example.im.route.RedisRouting;
+import com.example.im.metrics.MetricsHandler;
+import com.example.im.metrics.NodeMetrics;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
@@ -23,11 +23,11 @@ import java.util.function.Supplier;
  */
 public final class ChatServerInitializer extends ChannelInitializer<Channel> {
 
+    private volatile NodeMetrics metrics; // stage 8: null counts nothing (tests that build a pipeline alone)
     private final SessionMap sessions;
     private final ServerConfig config;
     private final MessageIds ids;
     private final Supplier<RedisRouting> routing;
-    private final NodeMetrics metrics;
 
     /**
      * {@code routing} gives null for a node without Redis (single-node tests, stage 4 behaviour). A supplier, because
@@ -35,17 +35,10 @@ public final class ChatServerInitializer extends ChannelInitializer<Channel> {
      */
     public ChatServerInitializer(SessionMap sessions, ServerConfig config, MessageIds ids,
                                  Supplier<RedisRouting> routing) {
-        this(sessions, config, ids, routing, NodeMetrics.unscraped());
-    }
-
-    /** Stage 8: every session's frames are counted in {@code metrics} (docs/08-web-edge.md, "Metrics"). */
-    public ChatServerInitializer(SessionMap sessions, ServerConfig config, MessageIds ids,
-                                 Supplier<RedisRouting> routing, NodeMetrics metrics) {
         this.sessions = sessions;
         this.config = config;
         this.ids = ids;
         this.routing = routing;
-        this.metrics = metrics;
     }
 
     // tag::pipeline[]
@@ -82,10 +75,20 @@ public final class ChatServerInitializer extends ChannelInitializer<Channel> {
         // After the decoder, so only whole frames count as signs of life: a client trickling one byte a minute
         // of a frame that never completes is still dead to us.
         p.addLast("idle", new IdleStateHandler(config.readerIdleMillis(), 0, 0, TimeUnit.MILLISECONDS));
+        // Stage 8: counts the frames the handler reads and every frame written to the connection (it sees the
+        // handler's replies too: they pass it on their way to the socket).
+        NodeMetrics counting = metrics;
+        if (counting != null) {
+            p.addLast("metrics", new MetricsHandler(counting, p.get("ws-codec") != null));
+        }
         // Watches the handler's replies for a login_ack; until one goes out, the connection has a deadline.
         p.addLast("login-deadline", new LoginDeadlineHandler(config.loginTimeoutMillis()));
-        // Stage 8: counts the frames the handler reads and every frame written to the connection.
-        p.addLast("metrics", new MetricsHandler(metrics, p.get("ws-codec") != null));
         p.addLast("handler", new ChatServerHandler(sessions, config, ids, routing.get()));
+    }
+
+    /** Stage 8: every connection set up from now on is counted in {@code metrics} (docs/08-web-edge.md, "Metrics"). */
+    public ChatServerInitializer withMetrics(NodeMetrics metrics) {
+        this.metrics = metrics;
+        return this;
     }
 }
