@@ -41,6 +41,16 @@ public final class NodeDirectory implements AutoCloseable {
      * {@code ownsCurator}: whether {@link #close()} closes the Curator client too.
      */
     public NodeDirectory(CuratorFramework curator, Consumer<String> onNodeLeft, boolean ownsCurator) {
+        this(curator, nodeId -> { }, onNodeLeft, ownsCurator);
+    }
+
+    /**
+     * Stage 8: also reports every node that joins (its znode created; at start, each node already registered) to
+     * {@code onNodeJoined}, after {@link #nodes()} lists it — the cluster page's events (docs/08-web-edge.md, "The
+     * cluster page").
+     */
+    public NodeDirectory(CuratorFramework curator, Consumer<String> onNodeJoined, Consumer<String> onNodeLeft,
+                         boolean ownsCurator) {
         this.curator = curator;
         this.ownsCurator = ownsCurator;
         this.cache = CuratorCache.build(curator, Registry.SERVERS_PATH);
@@ -50,6 +60,13 @@ public final class NodeDirectory implements AutoCloseable {
                     if (path.startsWith(Registry.SERVERS_PATH + "/")) {
                         rebuild(); // first: whoever is told must not still find the node in nodes()
                         onNodeLeft.accept(path.substring(Registry.SERVERS_PATH.length() + 1));
+                    }
+                })
+                .forCreates(created -> {
+                    String path = created.getPath();
+                    if (path.startsWith(Registry.SERVERS_PATH + "/")) {
+                        rebuild();
+                        onNodeJoined.accept(path.substring(Registry.SERVERS_PATH.length() + 1));
                     }
                 })
                 .forAll((type, oldData, data) -> rebuild())

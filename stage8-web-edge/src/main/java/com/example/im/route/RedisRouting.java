@@ -1,5 +1,6 @@
 package com.example.im.route;
 
+import com.example.im.metrics.NodeMetrics;
 import com.example.im.protocol.ChatMessage;
 import com.example.im.protocol.InboxEntry;
 import com.example.im.protocol.Kick;
@@ -73,6 +74,7 @@ public final class RedisRouting implements AutoCloseable {
     private final List<InboxConsumer> takenOver = new CopyOnWriteArrayList<>();
     private final Map<String, SessionRef> leftBehind = new ConcurrentHashMap<>();
     private volatile boolean halted;
+    private final NodeMetrics metrics;
 
     /**
      * @param sessionTtlMillis    how long a session outlives its node's last renewal; renewed every third of it
@@ -95,6 +97,13 @@ public final class RedisRouting implements AutoCloseable {
 
     public RedisRouting(String redisUri, String nodeId, SessionMap sessions, long sessionTtlMillis,
                         long undeliverableMillis, DeliverySettings delivery) {
+        this(redisUri, nodeId, sessions, sessionTtlMillis, undeliverableMillis, delivery, NodeMetrics.unscraped());
+    }
+
+    /** Stage 8: counts Redis errors and takeovers in {@code metrics} (docs/08-web-edge.md, "Metrics"). */
+    public RedisRouting(String redisUri, String nodeId, SessionMap sessions, long sessionTtlMillis,
+                        long undeliverableMillis, DeliverySettings delivery, NodeMetrics metrics) {
+        this.metrics = metrics;
         this.nodeId = nodeId;
         this.sessions = sessions;
         this.sessionTtlMillis = sessionTtlMillis;
@@ -162,6 +171,7 @@ public final class RedisRouting implements AutoCloseable {
                 }
             } catch (RuntimeException e) {
                 log.warn("session of {} not written to Redis ({}); the login is refused", uid, e.toString());
+                metrics.redisError();
                 then.accept(e);
                 releaseQuietly(uid, ref); // the write may have landed before its reply was lost
                 return;
@@ -199,6 +209,9 @@ public final class RedisRouting implements AutoCloseable {
      */
     public void store(ChatMessage message, List<String> uids, Executor executor, Consumer<Forwarder.Stored> done) {
         forwarder.store(message, uids, executor, stored -> {
+            if (stored.failure() != null) {
+                metrics.redisError();
+            }
             List<String> here = stored.owners().entrySet().stream().filter(e -> e.getValue().equals(nodeId))
                     .map(Map.Entry::getKey).filter(stored.seqs()::containsKey).toList();
             pusher.poke(here);
@@ -220,7 +233,12 @@ public final class RedisRouting implements AutoCloseable {
      * {@link Forwarder#route}.
      */
     public void route(ChatMessage message, List<String> uids, Executor executor, Consumer<Forwarder.Outcome> done) {
-        forwarder.route(message, uids, executor, done);
+        forwarder.route(message, uids, executor, outcome -> {
+            if (outcome.failure() != null) {
+                metrics.redisError();
+            }
+            done.accept(outcome);
+        });
     }
 
     // tag::renew[]
@@ -234,6 +252,7 @@ public final class RedisRouting implements AutoCloseable {
             renew();
         } catch (RuntimeException e) {
             log.debug("session renewal failed: {}", e.toString());
+            metrics.redisError();
             next = Math.min(renewEveryMillis, RENEW_RETRY_MILLIS);
         }
         if (!renewal.isShutdown()) {
@@ -414,10 +433,12 @@ public final class RedisRouting implements AutoCloseable {
             takenOver.add(consumer);
             consumer.start();
             started = true;
+            metrics.takeover(departed);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
             log.warn("takeover of {} failed: {}", departed, e.toString());
+            metrics.redisError();
         } finally {
             if (!started) {
                 adopting.remove(departed);
@@ -466,6 +487,7 @@ public final class RedisRouting implements AutoCloseable {
             }
         } catch (RuntimeException e) {
             log.debug("inbox sweep failed: {}", e.toString());
+            metrics.redisError();
         }
     }
 
@@ -486,6 +508,30 @@ public final class RedisRouting implements AutoCloseable {
         }
     }
     // end::takeover[]
+
+    /**
+     * Stage 8: entries of this node's inbox not finished yet — not yet read by its consumer group (XINFO GROUPS
+     * "lag", Redis 7) plus read and not acknowledged ("pending"). One call; the metrics sample it every few seconds.
+     * 0 when the inbox does not exist (nothing was ever sent here, or it was drained and deleted).
+     */
+    public long inboxLag() {
+        String key = RedisKeys.inbox(nodeId);
+        try {
+            if (!redis.exists(key)) {
+                return 0;
+            }
+            for (var group : redis.xinfoGroups(key)) {
+                if (group.getName().equals(RedisKeys.GROUP)) {
+                    Object lag = group.getGroupInfo().get("lag");
+                    return group.getPending() + (lag instanceof Number n ? n.longValue() : 0);
+                }
+            }
+            return 0;
+        } catch (RuntimeException e) {
+            metrics.redisError();
+            throw e;
+        }
+    }
 
     /** The takeover consumers this node started (tests). */
     public List<InboxConsumer> takeovers() {

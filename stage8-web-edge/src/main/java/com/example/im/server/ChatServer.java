@@ -1,6 +1,8 @@
 package com.example.im.server;
 
 import com.example.im.config.Flags;
+import com.example.im.metrics.ClusterView;
+import com.example.im.metrics.NodeMetrics;
 import com.example.im.protocol.Replies;
 import com.example.im.registry.NodeDirectory;
 import com.example.im.registry.NodeInfo;
@@ -17,6 +19,7 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import com.example.im.auth.DevTokenIssuer;
@@ -58,10 +61,13 @@ public final class ChatServer implements AutoCloseable {
     private volatile ShutdownReport lastShutdown;
     private final ServerConfig config;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final NodeMetrics metrics; // stage 8: docs/08-web-edge.md, "Metrics"
+    private volatile ClusterView cluster;
 
     private ChatServer(EventLoopGroup boss, EventLoopGroup workers, Channel serverChannel, SessionMap sessions,
-                       String nodeId, ServerConfig config) {
+                       String nodeId, ServerConfig config, NodeMetrics metrics) {
         this.config = config;
+        this.metrics = metrics;
         this.boss = boss;
         this.workers = workers;
         this.serverChannel = serverChannel;
@@ -85,6 +91,8 @@ public final class ChatServer implements AutoCloseable {
         ChatServerInitializer chat = new ChatServerInitializer(sessions, config, ids,
                 () -> self.get() == null ? null : self.get().routing, ssl);
         ChatServer server = null;
+        NodeMetrics metrics = new NodeMetrics(); // stage 8: this node's meters (docs/08-web-edge.md, "Metrics")
+        chat.withMetrics(metrics);
         try {
             Channel serverChannel = new ServerBootstrap()
                     .group(boss, workers)
@@ -104,7 +112,8 @@ public final class ChatServer implements AutoCloseable {
             int port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
             String nodeId = config.nodeId() != null ? config.nodeId()
                     : config.advertisedHost() + ":" + config.advertisedPort(port);
-            server = new ChatServer(boss, workers, serverChannel, sessions, nodeId, config);
+            server = new ChatServer(boss, workers, serverChannel, sessions, nodeId, config, metrics);
+            metrics.identify(nodeId);
             self.set(server);
             log.info("chat server {} listening on {}", nodeId, server.localAddress());
             // Stage 8: the HTTP/WebSocket port, on the same event loops and the same sessions.
@@ -113,7 +122,7 @@ public final class ChatServer implements AutoCloseable {
             if (config.redisUri() != null) {
                 // Before registering in ZooKeeper: by the time a client is sent here, cross-node routing works.
                 server.routing = new RedisRouting(config.redisUri(), nodeId, sessions, config.sessionTtlMillis(),
-                        config.undeliverableMillis(), config.delivery());
+                        config.undeliverableMillis(), config.delivery(), metrics);
                 log.info("sessions and inbox {} in Redis {}", RedisKeys.inbox(nodeId), config.redisUri());
             }
             serverChannel.config().setAutoRead(true);
@@ -121,10 +130,17 @@ public final class ChatServer implements AutoCloseable {
             if (config.zkConnect() != null) {
                 server.register(config, port);
             }
+            ChatServer started = server;
+            RedisRouting routing = server.routing;
+            server.cluster = new ClusterView(metrics, nodeId, started::nodes,
+                    routing == null ? null : routing::inboxLag);
+            metrics.event("started", nodeId, "this node started");
             return server;
         } catch (InterruptedException | RuntimeException e) {
             if (server != null) {
                 server.halt(); // the Redis and ZooKeeper clients it made so far, and the port
+            } else {
+                metrics.close();
             }
             boss.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             workers.shutdownGracefully(0, 0, TimeUnit.SECONDS);
@@ -153,8 +169,14 @@ public final class ChatServer implements AutoCloseable {
         // "Takeover after kill -9"); a sweep every session TTL adopts any inbox whose owner left unnoticed. Stage 8:
         // the web edge lists them too (/api/nodes), so a node without Redis watches them as well.
         RedisRouting watching = routing;
-        directory = new NodeDirectory(registration.curator(), watching != null ? watching::nodeLeft : left -> { },
-                false);
+        directory = new NodeDirectory(registration.curator(),
+                joined -> metrics.event("joined", joined, joined + " joined the cluster"),
+                left -> {
+                    metrics.event("left", left, left + " left the cluster");
+                    if (watching != null) {
+                        watching.nodeLeft(left);
+                    }
+                }, false);
         if (watching != null) {
             watching.watch(directory, Math.max(1_000, config.sessionTtlMillis()));
         }
@@ -168,16 +190,26 @@ public final class ChatServer implements AutoCloseable {
     private HttpRoutes routes() {
         return new HttpRoutes()
                 .add("/api/nodes", request -> HttpRoutes.json(nodesJson()))
+                .add("/metrics", request -> CompletableFuture.completedFuture(HttpRoutes.response(
+                        HttpResponseStatus.OK, NodeMetrics.CONTENT_TYPE,
+                        metrics.scrape().getBytes(StandardCharsets.UTF_8))))
+                .add("/api/cluster", request -> cluster == null ? HttpRoutes.json("{\"nodes\":[],\"events\":[]}")
+                        : cluster.json().thenCompose(HttpRoutes::json))
                 .add(DevTokenIssuer.PATH, new DevTokenIssuer(new Tokens(config.edge().authKey()),
                         config.edge().devTokenIssuer()));
     }
 
-    /** The registered nodes as the pages read them; just this node when it runs without ZooKeeper. */
-    private String nodesJson() {
+    /** The registered nodes; just this node when it runs without ZooKeeper. */
+    private List<NodeInfo> nodes() {
         NodeDirectory nodes = directory;
-        List<NodeInfo> list = nodes != null ? nodes.nodes()
+        return nodes != null ? nodes.nodes()
                 : List.of(new NodeInfo(nodeId, config.advertisedHost(), config.advertisedPort(localAddress().getPort()),
                         sessions.size(), httpAddress().getPort(), config.edge().tls()));
+    }
+
+    /** The registered nodes as the pages read them; just this node when it runs without ZooKeeper. */
+    private String nodesJson() {
+        List<NodeInfo> list = nodes();
         StringBuilder json = new StringBuilder("{\"self\":").append(quote(nodeId)).append(",\"nodes\":[");
         for (int i = 0; i < list.size(); i++) {
             json.append(i == 0 ? "" : ",").append(new String(list.get(i).toJson(), StandardCharsets.UTF_8));
@@ -207,6 +239,11 @@ public final class ChatServer implements AutoCloseable {
         return nodeId;
     }
 
+    /** This node's meters (stage 8). */
+    public NodeMetrics metrics() {
+        return metrics;
+    }
+
     /** Sessions and inbox in Redis, or null when the node runs without Redis. */
     public RedisRouting routing() {
         return routing;
@@ -229,6 +266,7 @@ public final class ChatServer implements AutoCloseable {
             return;
         }
         ShutdownReport report = new ShutdownReport(log, nodeId);
+        metrics.event("stopping", nodeId, "this node is shutting down");
         long deadline = System.currentTimeMillis() + config.shutdownTimeoutMillis();
         // 1. Leave ZooKeeper first: from now on no client is sent here. Survivors are told (in Redis) that this
         //    node drains its own inbox, so they do not take it over while it does.
@@ -297,9 +335,17 @@ public final class ChatServer implements AutoCloseable {
             return "";
         });
         report.done();
+        closeMetrics();
         lastShutdown = report;
     }
     // end::shutdown[]
+
+    private void closeMetrics() {
+        if (cluster != null) {
+            cluster.close();
+        }
+        metrics.close();
+    }
 
     private static Thread daemon(Runnable r, String name) {
         Thread t = new Thread(r, name);
@@ -357,6 +403,7 @@ public final class ChatServer implements AutoCloseable {
         }
         boss.shutdownGracefully(0, 0, TimeUnit.SECONDS).syncUninterruptibly();
         workers.shutdownGracefully(0, 0, TimeUnit.SECONDS).syncUninterruptibly();
+        closeMetrics();
         log.info("chat server {} halted", nodeId);
     }
 

@@ -4,6 +4,8 @@ import com.example.im.auth.Tokens;
 import com.example.im.protocol.Envelope;
 import com.example.im.protocol.Varint32FrameDecoder;
 import com.example.im.route.RedisRouting;
+import com.example.im.metrics.MetricsHandler;
+import com.example.im.metrics.NodeMetrics;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
@@ -24,6 +26,7 @@ import java.util.function.Supplier;
  */
 public final class ChatServerInitializer extends ChannelInitializer<Channel> {
 
+    private volatile NodeMetrics metrics; // stage 8: null counts nothing (tests that build a pipeline alone)
     private final SessionMap sessions;
     private final ServerConfig config;
     private final MessageIds ids;
@@ -90,8 +93,20 @@ public final class ChatServerInitializer extends ChannelInitializer<Channel> {
         // After the decoder, so only whole frames count as signs of life: a client trickling one byte a minute
         // of a frame that never completes is still dead to us.
         p.addLast("idle", new IdleStateHandler(config.readerIdleMillis(), 0, 0, TimeUnit.MILLISECONDS));
+        // Stage 8: counts the frames the handler reads and every frame written to the connection (it sees the
+        // handler's replies too: they pass it on their way to the socket).
+        NodeMetrics counting = metrics;
+        if (counting != null) {
+            p.addLast("metrics", new MetricsHandler(counting, p.get("ws-codec") != null));
+        }
         // Watches the handler's replies for a login_ack; until one goes out, the connection has a deadline.
         p.addLast("login-deadline", new LoginDeadlineHandler(config.loginTimeoutMillis()));
         p.addLast("handler", new ChatServerHandler(sessions, config, ids, routing.get(), tokens));
+    }
+
+    /** Stage 8: every connection set up from now on is counted in {@code metrics} (docs/08-web-edge.md, "Metrics"). */
+    public ChatServerInitializer withMetrics(NodeMetrics metrics) {
+        this.metrics = metrics;
+        return this;
     }
 }
