@@ -35,6 +35,11 @@ public final class Browser implements AutoCloseable {
     private final ChromeDriver driver;
 
     public Browser() {
+        this(new String[0]);
+    }
+
+    /** With more Chromium flags (e.g. {@code --ignore-certificate-errors-spki-list=...} to trust one certificate). */
+    public Browser(String... extraFlags) {
         for (String file : new String[] {DRIVER, CHROMIUM}) {
             if (!Files.isExecutable(Path.of(file))) {
                 throw new IllegalStateException(file + " is missing: the browser tests need Debian's chromium and "
@@ -56,6 +61,7 @@ public final class Browser implements AutoCloseable {
         options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--disable-dev-shm-usage", "--user-data-dir=" + profile.toAbsolutePath(), "--window-size=1280,800");
+        options.addArguments(extraFlags);
         ChromeDriver started;
         try {
             started = new ChromeDriver(service, options);
