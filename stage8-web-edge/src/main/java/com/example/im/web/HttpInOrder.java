@@ -6,6 +6,7 @@ import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
@@ -16,8 +17,8 @@ import java.util.ArrayDeque;
  * loop ({@link HttpRoutes}), so without this a quick answer to the second request could overtake the first one's,
  * and a {@code Connection: close} on a later request could close the connection before an earlier answer is written.
  * Requests that arrive while one is being answered wait here (reading stops meanwhile) and are handed on, in order,
- * once the answer has been written. After a {@code 101 Switching Protocols} the connection is no longer HTTP: what
- * waits is dropped.
+ * once the answer has been written. After a {@code 101 Switching Protocols} the connection is no longer HTTP, and after
+ * a request that said {@code Connection: close} it ends: in both cases what waits is dropped, unanswered.
  */
 final class HttpInOrder extends ChannelDuplexHandler {
 
@@ -26,6 +27,7 @@ final class HttpInOrder extends ChannelDuplexHandler {
 
     private final ArrayDeque<FullHttpRequest> waiting = new ArrayDeque<>();
     private boolean answering;
+    private boolean last; // the request being answered is the connection's last one (Connection: close)
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -33,9 +35,12 @@ final class HttpInOrder extends ChannelDuplexHandler {
             ctx.fireChannelRead(msg);
             return;
         }
+        if (last) {
+            request.release(); // sent after a Connection: close
+            return;
+        }
         if (!answering) {
-            answering = true;
-            ctx.fireChannelRead(request);
+            answer(ctx, request);
             return;
         }
         if (waiting.size() >= MAX_WAITING) {
@@ -49,25 +54,30 @@ final class HttpInOrder extends ChannelDuplexHandler {
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        boolean last = msg instanceof LastHttpContent; // a FullHttpResponse is one too
+        boolean ends = msg instanceof LastHttpContent; // a FullHttpResponse is one too
         boolean upgraded = msg instanceof HttpResponse response
                 && response.status().equals(HttpResponseStatus.SWITCHING_PROTOCOLS);
         ctx.write(msg, promise);
-        if (last || upgraded) {
+        if (ends || upgraded) {
             // Not from inside this write: the next request is handed on as a task of its own.
             ctx.executor().execute(() -> answered(ctx, upgraded));
         }
     }
 
+    private void answer(ChannelHandlerContext ctx, FullHttpRequest request) {
+        answering = true;
+        last = !HttpUtil.isKeepAlive(request);
+        ctx.fireChannelRead(request);
+    }
+
     private void answered(ChannelHandlerContext ctx, boolean upgraded) {
         answering = false;
-        if (upgraded) {
+        if (upgraded || last) {
             releaseWaiting();
         }
         FullHttpRequest next = waiting.poll();
         if (next != null) {
-            answering = true;
-            ctx.fireChannelRead(next);
+            answer(ctx, next);
         } else if (ctx.channel().isActive()) {
             ctx.channel().config().setAutoRead(true);
         }

@@ -62,6 +62,22 @@ class HttpEdgeReviewTest {
         }
     }
 
+    /** Nothing is answered after a request that said {@code Connection: close}, however it was pipelined. */
+    @Test
+    void noRequestPipelinedAfterConnectionCloseIsAnswered() throws Exception {
+        try (Socket socket = new Socket("127.0.0.1", node.httpAddress().getPort())) {
+            socket.setSoTimeout(10_000);
+            OutputStream out = socket.getOutputStream();
+            out.write(("GET /api/cluster HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                    + "GET /api/nodes HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = socket.getInputStream();
+            assertThat(readResponses(in, 1).get(0)).contains("\"sampleMillis\"");
+            assertThat(in.read()).as("the connection ends after the answer to the Connection: close request")
+                    .isEqualTo(-1);
+        }
+    }
+
     /**
      * A request whose body is trickled (one byte now and then, each within the idle time) is still bounded: the
      * connection is closed once no whole request has come for the HTTP idle time, as a TCP client trickling a frame
