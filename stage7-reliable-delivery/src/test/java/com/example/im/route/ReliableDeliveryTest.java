@@ -230,6 +230,26 @@ class ReliableDeliveryTest {
     }
 
     @Test
+    void aClientThatHasShownNothingYetIsPushedMoreThanOneMessageBeforeItAcknowledges() throws Exception {
+        // Found in stage 8's review: a client that logs in with last_seq 0 starts at a cursor of 0, and a sequence
+        // starts at Redis' clock in microseconds. The window (pushed - acknowledged) looked full after the first
+        // message: every later one waited for an ack or the resend. Resend and comparison are a minute here, so only
+        // the window can let the next messages through within the read timeout.
+        RedisRouting.DeliverySettings slow = new RedisRouting.DeliverySettings(
+                new MailboxStore.Retention(10_000, 3_600_000), 256, 60_000, 60_000);
+        ChatServer a = nodes.start(nodes.config().withDelivery(slow));
+        try (RawSocketClient alice = rawLogin(a, "alice", 0); RawSocketClient bob = rawLogin(a, "bob", 0)) {
+            for (int i = 1; i <= 3; i++) {
+                WireFrames.write(alice, chat("bob", "n" + i, "c-" + i));
+                assertThat(RawProtocol.nextReply(alice).hasSendAck()).isTrue();
+                ChatMessage m = nextMessage(bob); // bob acknowledges nothing
+                assertThat(m.getContent()).isEqualTo("n" + i);
+                assertThat(m.getSeq()).isEqualTo(seq("bob", i));
+            }
+        }
+    }
+
+    @Test
     void aMessageStoredWithoutANotificationIsPushedByTheNextComparison() throws Exception {
         ChatServer b = node();
         try (RawSocketClient bob = rawLogin(b, "bob", 0)) {

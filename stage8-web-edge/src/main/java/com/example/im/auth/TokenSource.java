@@ -58,7 +58,12 @@ public interface TokenSource {
      * {@code timeout}.
      */
     static TokenSource devIssuer(URI url, Duration timeout) {
-        return new DevIssuerClient(url, timeout);
+        return new DevIssuerClient(url, timeout, null);
+    }
+
+    /** As {@link #devIssuer(URI, Duration)}, over https trusting {@code tls} (null: the JDK's default trust). */
+    static TokenSource devIssuer(URI url, Duration timeout, javax.net.ssl.SSLContext tls) {
+        return new DevIssuerClient(url, timeout, tls);
     }
 
     /** The client side of {@code POST /dev/token}. */
@@ -70,13 +75,17 @@ public interface TokenSource {
         private final Duration timeout;
         private final HttpClient http;
 
-        DevIssuerClient(URI url, Duration timeout) {
+        DevIssuerClient(URI url, Duration timeout, javax.net.ssl.SSLContext tls) {
             if (url.getScheme() == null || !url.getScheme().matches("https?")) {
                 throw new IllegalArgumentException("a token URL is http:// or https://, got " + url);
             }
             this.url = url;
             this.timeout = timeout;
-            this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
+            HttpClient.Builder http = HttpClient.newBuilder().connectTimeout(timeout);
+            if (tls != null) {
+                http.sslContext(tls);
+            }
+            this.http = http.build();
         }
 
         @Override

@@ -67,12 +67,12 @@ public record ClientConfig(String host, int port, long pingIntervalMillis, long 
         return d.withHeartbeat(flags.getLong("ping-interval-ms", d.pingIntervalMillis),
                         flags.getLong("reader-idle-ms", d.readerIdleMillis))
                 .withBackoff(d.backoffBaseMillis, flags.getLong("backoff-max-ms", d.backoffMaxMillis))
-                .withTokens(tokensFromFlags(flags))
+                .withTokens(tokensFromFlags(flags, flags.get("tls-trust", null)))
                 .withTlsTrust(flags.get("tls-trust", null));
     }
 
     /** {@code --token TOKEN}, or {@code --token-url URL} (a development token issuer), not both. */
-    static TokenSource tokensFromFlags(Flags flags) {
+    static TokenSource tokensFromFlags(Flags flags, String tlsTrust) {
         String token = flags.get("token", null);
         String url = flags.get("token-url", null);
         if (token != null && url != null) {
@@ -83,7 +83,9 @@ public record ClientConfig(String host, int port, long pingIntervalMillis, long 
         }
         if (url != null) {
             try {
-                return TokenSource.devIssuer(URI.create(url), TOKEN_TIMEOUT);
+                // An https issuer is trusted as the nodes are: exactly the --tls-trust certificate(s).
+                return TokenSource.devIssuer(URI.create(url), TOKEN_TIMEOUT, tlsTrust == null || !url.startsWith("https:")
+                        ? null : com.example.im.tls.ClientTls.jdkTrusting(java.nio.file.Path.of(tlsTrust)));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("--token-url: " + e.getMessage());
             }

@@ -1,5 +1,6 @@
 package com.example.im.demo;
 
+import com.example.im.auth.TokenSource;
 import com.example.im.client.ChatClient;
 import com.example.im.client.ClientConfig;
 import com.example.im.client.NodeLocator;
@@ -9,8 +10,13 @@ import com.example.im.embedded.EmbeddedZooKeeper;
 import com.example.im.embedded.Infra;
 import com.example.im.protocol.Envelope;
 import com.example.im.server.ChatServer;
+import com.example.im.server.EdgeSettings;
 import com.example.im.server.ServerConfig;
+import com.example.im.tls.SelfSignedCertificate;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.Base64;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -22,21 +28,27 @@ import java.util.concurrent.TimeUnit;
  * The main job: a whole cluster in one command (docs/06-graceful-shutdown.md, "The demo"). It starts a ZooKeeper and
  * a Redis on 127.0.0.1 (real servers: curator-test's ZooKeeper, and redis-server from PATH or the binary bundled in
  * embedded-redis) unless {@code --zk}/{@code --redis} point elsewhere, starts the nodes, plays a short conversation
- * across them, then stays up for {@code ChatConsole} users until Ctrl-C shuts everything down gracefully.
+ * across them, then stays up for browsers and {@code ChatConsole} users until Ctrl-C shuts everything down gracefully.
+ * Stage 8 (docs/08-web-edge.md): every node also serves the chat page, the cluster page and WebSocket on its HTTP
+ * port (8001, 8002, ...); logins need a token, which the nodes' development token issuer hands to anyone (a demo, not
+ * a deployment); {@code --tls} turns TLS on for both ports with a self-signed certificate made at start.
  *
- * <pre>java -jar stage8-web-edge/target/stage8-web-edge.jar [--nodes 2] [--base-port 7001]
- *      [--zk host:port] [--redis redis://host:port]</pre>
+ * <pre>java -jar stage8-web-edge/target/stage8-web-edge.jar [--nodes 2] [--base-port 7001] [--http-base-port 8001]
+ *      [--tls] [--zk host:port] [--redis redis://host:port]</pre>
  */
 public final class ClusterDemo implements AutoCloseable {
 
-    static final String USAGE = "usage: ClusterDemo [--nodes 2] [--base-port 7001] [--zk host:port]"
-            + " [--redis redis://host:port] [--exit-after-script]";
+    static final String USAGE = "usage: ClusterDemo [--nodes 2] [--base-port 7001] [--http-base-port 8001] [--tls]"
+            + " [--zk host:port] [--redis redis://host:port] [--exit-after-script]"
+            + "\n  the nodes' token key is random at each start, or IM_AUTH_KEY (base64, 32+ bytes) when set";
 
     private final PrintStream out;
     private final List<AutoCloseable> infrastructure = new ArrayList<>();
     private final List<ChatServer> nodes = new ArrayList<>();
     private String zk;
     private String redis;
+    private byte[] authKey;                // stage 8: what the nodes verify tokens with (and the script signs with)
+    private SelfSignedCertificate tlsCert; // stage 8: null without --tls
 
     private ClusterDemo(PrintStream out) {
         this.out = out;
@@ -46,8 +58,20 @@ public final class ClusterDemo implements AutoCloseable {
     /** Starts infrastructure and nodes; {@code zk}/{@code redis} null means embedded; {@code basePort} 0 = any. */
     public static ClusterDemo start(int nodeCount, int basePort, String zk, String redis, PrintStream out)
             throws Exception {
+        return start(nodeCount, basePort, basePort == 0 ? 0 : EdgeSettings.DEFAULT_HTTP_PORT, false, zk, redis, out);
+    }
+
+    /** As above, with the HTTP ports from {@code httpBasePort} (0 = any) and TLS on both ports when {@code tls}. */
+    public static ClusterDemo start(int nodeCount, int basePort, int httpBasePort, boolean tls, String zk,
+                                    String redis, PrintStream out) throws Exception {
         ClusterDemo demo = new ClusterDemo(out);
         try {
+            String key = System.getenv("IM_AUTH_KEY");
+            demo.authKey = Base64.getDecoder().decode((key != null ? key : EdgeSettings.newKeyBase64()).trim());
+            if (tls) {
+                demo.tlsCert = SelfSignedCertificate.generate(Files.createTempDirectory("im-demo-tls-"), List.of());
+                out.println("TLS on both ports; self-signed certificate " + demo.tlsCert.cert());
+            }
             if (zk == null) {
                 EmbeddedZooKeeper server = EmbeddedZooKeeper.start(Infra.portOr(2181));
                 demo.infrastructure.add(server);
@@ -63,14 +87,22 @@ public final class ClusterDemo implements AutoCloseable {
             demo.zk = zk;
             demo.redis = redis;
             for (int i = 0; i < nodeCount; i++) {
+                EdgeSettings edge = EdgeSettings.forTests()
+                        .withAuthKey(demo.authKey)
+                        .withHttpPort(httpBasePort == 0 ? 0 : httpBasePort + i)
+                        .withDevTokenIssuer(true); // development only: a token for anyone who asks
+                if (demo.tlsCert != null) {
+                    edge = edge.withTls(demo.tlsCert.cert().toString(), demo.tlsCert.key().toString());
+                }
                 ServerConfig config = ServerConfig.forTests()
                         .withPort(basePort == 0 ? 0 : basePort + i)
                         .withZooKeeper(zk, ServerConfig.DEFAULT_LOAD_REFRESH_MILLIS)
                         .withRedis(redis, ServerConfig.DEFAULT_SESSION_TTL_MILLIS,
-                                ServerConfig.DEFAULT_UNDELIVERABLE_MILLIS);
+                                ServerConfig.DEFAULT_UNDELIVERABLE_MILLIS)
+                        .withEdge(edge);
                 ChatServer node = ChatServer.start(config);
                 demo.nodes.add(node);
-                out.println("node " + (i + 1) + ": " + node.nodeId());
+                out.println("node " + (i + 1) + ": " + node.nodeId() + ", chat page " + demo.pageUrl(node));
             }
             return demo;
         } catch (Exception | Error e) {
@@ -117,11 +149,10 @@ public final class ClusterDemo implements AutoCloseable {
         Speaker(String uid, ChatServer node) throws InterruptedException {
             this.uid = uid;
             int port = node.localAddress().getPort();
-            // The script signs its own tokens with the nodes' key (they run with forTests()' key).
+            // The script signs its own tokens with the nodes' key; with --tls it trusts the demo's certificate.
             this.client = ChatClient.connect(ClientConfig.of("127.0.0.1", port).withReconnect(false)
-                            .withTokens(com.example.im.auth.TokenSource.signing(
-                                    com.example.im.server.EdgeSettings.forTests().authKey(),
-                                    java.time.Duration.ofHours(1))),
+                            .withTokens(TokenSource.signing(authKey, Duration.ofHours(1)))
+                            .withTlsTrust(tlsCert == null ? null : tlsCert.cert().toString()),
                     NodeLocator.fixed("127.0.0.1", port), uid, frames::add);
             if (!expect("OK login")) {
                 throw new IllegalStateException(uid + " could not log in");
@@ -183,13 +214,38 @@ public final class ClusterDemo implements AutoCloseable {
     /** The console command for this cluster, with its real ZooKeeper (not 2181 when 2181 was taken). */
     public String consoleCommand() {
         return "java -cp stage8-web-edge/target/stage8-web-edge.jar com.example.im.client.ChatConsole"
-                + " --zk " + zk + " --strategy round-robin";
+                + " --zk " + zk + " --strategy round-robin"
+                + " --token-url " + pageUrl(nodes.get(0)) + "dev/token"
+                + (tlsCert == null ? "" : " --tls-trust " + tlsCert.cert());
+    }
+
+    /** The chat page of {@code node} (the root of its HTTP port). */
+    public String pageUrl(ChatServer node) {
+        return (tlsCert == null ? "http" : "https") + "://127.0.0.1:" + node.httpAddress().getPort() + "/";
+    }
+
+    /** What a learner needs to open the pages (stage 8): the URLs, and for --tls how a browser trusts the certificate. */
+    public String browserHint() {
+        StringBuilder hint = new StringBuilder("Open the chat in a browser: ");
+        for (int i = 0; i < nodes.size(); i++) {
+            hint.append(i == 0 ? "" : " or ").append(pageUrl(nodes.get(i))).append(" (node ").append(i + 1).append(')');
+        }
+        hint.append("\n  and the cluster page: ").append(pageUrl(nodes.get(0))).append("cluster.html")
+                .append("\n  Log in as anyone: each node's development token issuer (POST /dev/token) hands out tokens."
+                        + " Development only.");
+        if (tlsCert != null) {
+            hint.append("\n  TLS: the certificate is self-signed. Trust exactly it in Chromium:\n    chromium"
+                    + " --user-data-dir=$(mktemp -d) --ignore-certificate-errors-spki-list=")
+                    .append(tlsCert.spkiSha256()).append(' ').append(pageUrl(nodes.get(0)))
+                    .append("\n  (other browsers: import ").append(tlsCert.cert()).append(", or accept the warning)");
+        }
+        return hint.toString();
     }
 
     /** The command line as {@link #USAGE} shows it; {@code --exit-after-script} is a switch, it takes no value. */
     static Flags flags(String[] args) {
-        return Flags.parse(args, Set.of("nodes", "base-port", "zk", "redis", "exit-after-script"),
-                Set.of("exit-after-script"));
+        return Flags.parse(args, Set.of("nodes", "base-port", "http-base-port", "tls", "zk", "redis",
+                "exit-after-script"), Set.of("exit-after-script", "tls"));
     }
 
     public static void main(String[] args) throws Exception {
@@ -207,8 +263,18 @@ public final class ClusterDemo implements AutoCloseable {
             System.out.println(USAGE);
             return;
         }
-        ClusterDemo demo = start(flags.getInt("nodes", 2), flags.getInt("base-port", 7001),
-                flags.get("zk", null), flags.get("redis", null), System.out);
+        int basePort = flags.getInt("base-port", 7001);
+        ClusterDemo demo;
+        try {
+            demo = start(flags.getInt("nodes", 2), basePort,
+                    flags.getInt("http-base-port", basePort == 0 ? 0 : EdgeSettings.DEFAULT_HTTP_PORT),
+                    Boolean.parseBoolean(flags.get("tls", "false")), flags.get("zk", null), flags.get("redis", null),
+                    System.out);
+        } catch (IllegalArgumentException e) {
+            System.err.println("error: " + e.getMessage() + "\n" + USAGE);
+            System.exit(2);
+            return;
+        }
         boolean ok = demo.playScript();
         if (Boolean.parseBoolean(flags.get("exit-after-script", "false"))) {
             demo.close();
@@ -222,8 +288,8 @@ public final class ClusterDemo implements AutoCloseable {
         }, "demo-shutdown"));
         // This hook stops Redis after the nodes: Redis' own exit guard, running at the same time, must not stop it first.
         demo.stopRedisLast();
-        System.out.printf("%nThe cluster stays up. Chat from other terminals (Ctrl-C here stops everything):%n  %s%n",
-                demo.consoleCommand());
+        System.out.printf("%nThe cluster stays up (Ctrl-C here stops everything).%n%s%n"
+                        + "Or chat from other terminals:%n  %s%n", demo.browserHint(), demo.consoleCommand());
         Thread.currentThread().join();
     }
 }

@@ -44,13 +44,14 @@ public final class ClusterView implements AutoCloseable {
 
     /** One client for every node of the JVM: its threads are shared, and it only ever talks to our nodes. */
     private static final class Client {
+        static final java.util.concurrent.ExecutorService EXECUTOR = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "im-cluster-scrape");
+            t.setDaemon(true);
+            return t;
+        });
         static final HttpClient HTTP = HttpClient.newBuilder()
                 .connectTimeout(Duration.ofMillis(SCRAPE_TIMEOUT_MILLIS))
-                .executor(Executors.newCachedThreadPool(r -> {
-                    Thread t = new Thread(r, "im-cluster-scrape");
-                    t.setDaemon(true);
-                    return t;
-                }))
+                .executor(EXECUTOR)
                 .build();
     }
 
@@ -65,6 +66,7 @@ public final class ClusterView implements AutoCloseable {
     record Point(long at, Sample sample, double msgsPerSec, double pushedPerSec) {
     }
 
+    private final HttpClient http;
     private final NodeMetrics self;
     private final String selfId;
     private final Supplier<List<NodeInfo>> nodes;
@@ -79,6 +81,21 @@ public final class ClusterView implements AutoCloseable {
      * @param inboxLag samples this node's inbox lag (a Redis call), or null for a node without Redis
      */
     public ClusterView(NodeMetrics self, String selfId, Supplier<List<NodeInfo>> nodes, LongSupplier inboxLag) {
+        this(self, selfId, nodes, inboxLag, null);
+    }
+
+    /**
+     * @param tls trust for scraping nodes that speak TLS (their /metrics over https): the certificate(s) this node
+     *            serves, so nodes sharing one certificate or one chain, as the demo's do, see each other; null: the
+     *            JDK's default trust (certificates from a public CA)
+     */
+    public ClusterView(NodeMetrics self, String selfId, Supplier<List<NodeInfo>> nodes, LongSupplier inboxLag,
+                       javax.net.ssl.SSLContext tls) {
+        this.http = tls == null ? Client.HTTP : HttpClient.newBuilder()
+                .connectTimeout(Duration.ofMillis(SCRAPE_TIMEOUT_MILLIS))
+                .sslContext(tls)
+                .executor(Client.EXECUTOR)
+                .build();
         this.self = self;
         this.selfId = selfId;
         this.nodes = nodes;
@@ -148,11 +165,11 @@ public final class ClusterView implements AutoCloseable {
         return now < before ? 0 : (now - before) * 1000.0 / (at - previous.at());
     }
 
-    private static CompletableFuture<Sample> scrape(NodeInfo node) {
+    private CompletableFuture<Sample> scrape(NodeInfo node) {
         try {
             HttpRequest request = HttpRequest.newBuilder(URI.create(baseUrl(node) + "metrics"))
                     .timeout(Duration.ofMillis(SCRAPE_TIMEOUT_MILLIS)).GET().build();
-            return Client.HTTP.sendAsync(request, HttpResponse.BodyHandlers.ofString())
+            return http.sendAsync(request, HttpResponse.BodyHandlers.ofString())
                     .orTimeout(SCRAPE_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
                     .thenApply(response -> response.statusCode() == 200 ? parse(response.body()) : Sample.UNREACHABLE)
                     .exceptionally(e -> Sample.UNREACHABLE);

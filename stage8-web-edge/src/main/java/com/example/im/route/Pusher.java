@@ -40,6 +40,7 @@ public final class Pusher implements AutoCloseable {
     static final class Cursor {
         volatile long acked;      // every message up to here was shown by the client
         volatile long pushed;     // written to the connection up to here
+        volatile long base;       // in flight = pushed - max(acked, base): seqs below a hole (start, trim) never count
         volatile long pushedAt;   // when the oldest unacknowledged push went out, or the last ack came (ms)
         volatile long latest;     // the newest seq of the mailbox, as last seen
         volatile int frameBytes;  // the size of the last message pushed: how many fit before the high-water mark
@@ -191,7 +192,7 @@ public final class Pusher implements AutoCloseable {
         if (!channel.isActive()) {
             return;
         }
-        long room = window - (cursor.pushed - cursor.acked);
+        long room = window - inFlight(cursor);
         if (room <= 0) {
             return; // the client has not acknowledged enough yet: its acks bring the next page
         }
@@ -211,6 +212,7 @@ public final class Pusher implements AutoCloseable {
             // Retention removed messages this client never got: say which, instead of a silent hole.
             channel.write(Replies.gap(page.trimmedFrom(), page.trimmedTo()));
             cursor.pushed = page.trimmedTo();
+            cursor.base = page.trimmedTo(); // the trimmed range is not in flight
             wrote = true;
         }
         int written = 0;
@@ -224,6 +226,12 @@ public final class Pusher implements AutoCloseable {
             if (written > 0 && budget <= 0) {
                 break;
             }
+            if (message.getSeq() > cursor.pushed + 1) {
+                // A hole before this message: the seqs below the mailbox's start (a client that has shown nothing
+                // yet acknowledged 0, and a sequence starts at Redis' clock in microseconds) or a trimmed range.
+                // None of them is in flight: without this, the window looked full after the first message.
+                cursor.base = message.getSeq() - 1;
+            }
             budget -= message.getSerializedSize();
             channel.write(Replies.message(message));
             cursor.pushed = message.getSeq();
@@ -233,12 +241,17 @@ public final class Pusher implements AutoCloseable {
         }
         if (wrote) {
             channel.flush();
-            if (cursor.pushedAt == 0 || cursor.pushed - cursor.acked == written) {
+            if (cursor.pushedAt == 0 || inFlight(cursor) == written) {
                 cursor.pushedAt = System.currentTimeMillis();
             }
         }
     }
     // end::pull[]
+
+    /** Messages pushed and not acknowledged (mailbox seqs are consecutive above a hole). */
+    private static long inFlight(Cursor cursor) {
+        return cursor.pushed - Math.max(cursor.acked, cursor.base);
+    }
 
     /** How many messages to read: a page, or fewer when the last ones were large (no megabytes read for nothing). */
     private static long fitting(Channel channel, Cursor cursor) {

@@ -133,7 +133,9 @@ public final class ChatServer implements AutoCloseable {
             ChatServer started = server;
             RedisRouting routing = server.routing;
             server.cluster = new ClusterView(metrics, nodeId, started::nodes,
-                    routing == null ? null : routing::inboxLag);
+                    routing == null ? null : routing::inboxLag, config.edge().tls()
+                            ? com.example.im.tls.ClientTls.jdkTrusting(java.nio.file.Path.of(config.edge().tlsCert()))
+                            : null);
             metrics.event("started", nodeId, "this node started");
             return server;
         } catch (InterruptedException | RuntimeException e) {

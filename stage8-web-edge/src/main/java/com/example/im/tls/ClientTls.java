@@ -47,6 +47,34 @@ public final class ClientTls {
     }
 
     /**
+     * The same trust for the JDK's own TLS clients (java.net.http: the console's token issuer over https, the cluster
+     * page's scrapes of other nodes): exactly the certificates in {@code trustedPem}, hostname verification on.
+     *
+     * @throws IllegalArgumentException when the file cannot be read or holds no certificate
+     */
+    public static javax.net.ssl.SSLContext jdkTrusting(Path trustedPem) {
+        if (!Files.isReadable(trustedPem)) {
+            throw new IllegalArgumentException("TLS: cannot read the certificate to trust, " + trustedPem);
+        }
+        try {
+            java.security.KeyStore trusted = java.security.KeyStore.getInstance(java.security.KeyStore.getDefaultType());
+            trusted.load(null, null);
+            int i = 0;
+            for (java.security.cert.X509Certificate certificate : ServerTls.readChain(trustedPem)) {
+                trusted.setCertificateEntry("trusted-" + i++, certificate);
+            }
+            javax.net.ssl.TrustManagerFactory factory = javax.net.ssl.TrustManagerFactory.getInstance(
+                    javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+            factory.init(trusted);
+            javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+            context.init(null, factory.getTrustManagers(), null);
+            return context;
+        } catch (java.security.GeneralSecurityException | IOException e) {
+            throw new IllegalArgumentException("TLS: cannot trust " + trustedPem + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
      * A placeholder for the first place of a client pipeline: when the channel connects it replaces itself with an
      * {@link SslHandler} for the host and port being dialled (SNI and hostname verification need them, and a
      * reconnecting client dials a different node each time).

@@ -2,6 +2,9 @@ package com.example.im.demo;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.example.im.client.ChatClient;
+import com.example.im.client.ClientConfig;
+import com.example.im.client.NodeLocator;
 import com.example.im.config.Flags;
 import com.example.im.registry.Registry;
 import com.example.im.testkit.RedisExtension;
@@ -11,6 +14,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.curator.framework.CuratorFramework;
@@ -49,6 +53,37 @@ class ClusterDemoTest {
             assertThat(curator.getChildren().forPath(Registry.SERVERS_PATH)).as("registered nodes").isEmpty();
             assertThat(inspect.keys("im:session:*")).as("sessions").isEmpty();
             assertThat(inspect.keys("im:leaving:*")).isEmpty();
+        }
+    }
+
+    /**
+     * Stage 8: with --tls the script runs over TLS, and the console command the demo prints works as printed: a
+     * client built from its flags gets a token from the https token issuer (trusting the demo's certificate, nothing
+     * else) and logs in over TLS. The browser hint names the certificate's SPKI pin.
+     */
+    @Test
+    void withTlsTheScriptAndThePrintedConsoleCommandWorkOverTls() throws Exception {
+        ByteArrayOutputStream transcript = new ByteArrayOutputStream();
+        PrintStream out = new PrintStream(transcript, true, StandardCharsets.UTF_8);
+        try (ClusterDemo demo = ClusterDemo.start(2, 0, 0, true, zk.connectString(), redis.uri(), out)) {
+            assertThat(demo.playScript()).as(transcript.toString(StandardCharsets.UTF_8)).isTrue();
+            assertThat(demo.pageUrl(demo.nodes().get(0))).startsWith("https://127.0.0.1:");
+            assertThat(demo.browserHint()).contains("--ignore-certificate-errors-spki-list=");
+            String command = demo.consoleCommand();
+            assertThat(command).contains(" --token-url https://127.0.0.1:", " --tls-trust ");
+            String[] flags = command.substring(command.indexOf(" --") + 1).split(" ");
+            ClientConfig config = ClientConfig.fromFlags(Flags.parse(flags,
+                    Set.of("zk", "strategy", "token-url", "tls-trust")));
+            int port = demo.nodes().get(1).localAddress().getPort();
+            com.example.im.client.Recorder sees = new com.example.im.client.Recorder();
+            ChatClient zed = ChatClient.connect(config.withReconnect(false),
+                    NodeLocator.fixed("127.0.0.1", port), "zed", sees);
+            try {
+                org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                        .until(() -> sees.count(com.example.im.protocol.Envelope.BodyCase.LOGIN_ACK) == 1);
+            } finally {
+                zed.close();
+            }
         }
     }
 
