@@ -14,6 +14,7 @@ import com.example.im.server.EdgeSettings;
 import com.example.im.server.ServerConfig;
 import com.example.im.tls.SelfSignedCertificate;
 import java.io.PrintStream;
+import java.nio.charset.Charset;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.Base64;
@@ -177,7 +178,9 @@ public final class ClusterDemo implements AutoCloseable {
     @Override
     public void close() {
         for (ChatServer node : nodes) {
-            node.close();
+            if (node != null) { // null: stopped by a command
+                node.close();
+            }
         }
         nodes.clear();
         for (int i = infrastructure.size() - 1; i >= 0; i--) {
@@ -199,8 +202,53 @@ public final class ClusterDemo implements AutoCloseable {
         }
     }
 
+    /**
+     * Reads the demo's own commands until the input ends: {@code stop N}, {@code crash N}, {@code nodes}. So a learner
+     * can watch a page move to another node without a second terminal.
+     */
+    void commands(java.io.BufferedReader in, PrintStream out) throws java.io.IOException {
+        for (String line = in.readLine(); line != null; line = in.readLine()) {
+            String[] words = line.trim().split("\\s+");
+            try {
+                switch (words[0]) {
+                    case "" -> { }
+                    case "nodes" -> out.println(describeNodes());
+                    case "stop", "crash" -> out.println(stopNode(Integer.parseInt(words[1]), words[0].equals("crash")));
+                    default -> out.println("commands: stop N | crash N | nodes");
+                }
+            } catch (RuntimeException e) {
+                out.println("commands: stop N | crash N | nodes (" + e.getMessage() + ")");
+            }
+        }
+    }
+
+    /** Stops node {@code number} (1-based, as printed): gracefully, or as a crash (no go-away, no drain). */
+    synchronized String stopNode(int number, boolean crash) {
+        if (number < 1 || number > nodes.size() || nodes.get(number - 1) == null) {
+            return "no running node " + number + "; " + describeNodes();
+        }
+        ChatServer node = nodes.set(number - 1, null);
+        if (crash) {
+            node.halt();
+            return "node " + number + " (" + node.nodeId() + ") crashed: its users reconnect elsewhere; a survivor "
+                    + "takes over its inbox when its ZooKeeper session expires";
+        }
+        node.close();
+        return "node " + number + " (" + node.nodeId() + ") stopped gracefully: go-away sent, inbox drained";
+    }
+
+    synchronized String describeNodes() {
+        StringBuilder list = new StringBuilder();
+        for (int i = 0; i < nodes.size(); i++) {
+            ChatServer node = nodes.get(i);
+            list.append(i == 0 ? "" : "; ").append("node ").append(i + 1).append(": ")
+                    .append(node == null ? "stopped" : node.nodeId() + " " + pageUrl(node));
+        }
+        return list.toString();
+    }
+
     public List<ChatServer> nodes() {
-        return List.copyOf(nodes);
+        return nodes.stream().filter(java.util.Objects::nonNull).toList();
     }
 
     public String zooKeeper() {
@@ -289,7 +337,12 @@ public final class ClusterDemo implements AutoCloseable {
         // This hook stops Redis after the nodes: Redis' own exit guard, running at the same time, must not stop it first.
         demo.stopRedisLast();
         System.out.printf("%nThe cluster stays up (Ctrl-C here stops everything).%n%s%n"
-                        + "Or chat from other terminals:%n  %s%n", demo.browserHint(), demo.consoleCommand());
+                        + "Or chat from other terminals:%n  %s%n"
+                        + "Type here: `stop N` stops node N gracefully (its users move to another node), `crash N`"
+                        + " halts it as kill -9 would, `nodes` lists them.%n", demo.browserHint(),
+                demo.consoleCommand());
+        demo.commands(new java.io.BufferedReader(new java.io.InputStreamReader(System.in, Charset.defaultCharset())),
+                System.out);
         Thread.currentThread().join();
     }
 }

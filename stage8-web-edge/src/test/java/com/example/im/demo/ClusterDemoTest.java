@@ -87,6 +87,20 @@ class ClusterDemoTest {
         }
     }
 
+    /** Stage 8: the demo's own commands stop one node (a learner watches a page move) and the demo still closes. */
+    @Test
+    void theStopAndCrashCommandsStopOneNodeEach() throws Exception {
+        ByteArrayOutputStream transcript = new ByteArrayOutputStream();
+        PrintStream out = new PrintStream(transcript, true, StandardCharsets.UTF_8);
+        try (ClusterDemo demo = ClusterDemo.start(3, 0, zk.connectString(), redis.uri(), out)) {
+            demo.commands(new java.io.BufferedReader(new java.io.StringReader("nodes\nstop 2\ncrash 3\nstop 2\nfoo\n")),
+                    out);
+            assertThat(demo.nodes()).hasSize(1);
+        }
+        assertThat(transcript.toString(StandardCharsets.UTF_8)).contains("node 2 (", "stopped gracefully",
+                "node 3 (", "crashed", "no running node 2", "commands: stop N | crash N | nodes");
+    }
+
     @Test
     void withoutFlagsTheDemoBringsItsOwnZooKeeperAndRedis() throws Exception {
         ByteArrayOutputStream transcript = new ByteArrayOutputStream();
