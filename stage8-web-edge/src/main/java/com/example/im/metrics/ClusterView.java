@@ -169,8 +169,14 @@ public final class ClusterView implements AutoCloseable {
         try {
             HttpRequest request = HttpRequest.newBuilder(URI.create(baseUrl(node) + "metrics"))
                     .timeout(Duration.ofMillis(SCRAPE_TIMEOUT_MILLIS)).GET().build();
-            return http.sendAsync(request, HttpResponse.BodyHandlers.ofString())
-                    .orTimeout(SCRAPE_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
+            CompletableFuture<HttpResponse<String>> sent = http.sendAsync(request,
+                    HttpResponse.BodyHandlers.ofString());
+            // The request's own timeout ends at the response's headers: a node that hangs half-way through its body
+            // would hold the connection (and what it sent so far) for ever, one more every round. Cancelling the
+            // exchange closes its connection; completing a future of ours (orTimeout) would not.
+            CompletableFuture.delayedExecutor(SCRAPE_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS, Client.EXECUTOR)
+                    .execute(() -> sent.cancel(true));
+            return sent
                     .thenApply(response -> response.statusCode() == 200 ? parse(response.body()) : Sample.UNREACHABLE)
                     .exceptionally(e -> Sample.UNREACHABLE);
         } catch (RuntimeException e) {

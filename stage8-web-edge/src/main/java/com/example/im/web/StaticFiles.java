@@ -32,9 +32,15 @@ final class StaticFiles {
         if (!NAME.matcher(name).matches()) {
             return null;
         }
-        byte[] body = cache.computeIfAbsent(name, StaticFiles::load);
-        if (body.length == 0) {
-            return null;
+        // Only files that exist are kept: a miss is looked up again next time, so a stranger asking for endless
+        // made-up names cannot grow this map (the jar's files are few; the names one can ask for are not).
+        byte[] body = cache.get(name);
+        if (body == null) {
+            body = load(name);
+            if (body == null) {
+                return null;
+            }
+            cache.putIfAbsent(name, body);
         }
         FullHttpResponse response = HttpRoutes.response(HttpResponseStatus.OK,
                 TYPES.get(name.substring(name.lastIndexOf('.') + 1)), body);
@@ -42,9 +48,15 @@ final class StaticFiles {
         return response;
     }
 
+    /** How many files are cached (for tests). */
+    int cachedNames() {
+        return cache.size();
+    }
+
+    /** The file's bytes, or null when the jar has no such file. */
     private static byte[] load(String name) {
         try (InputStream in = StaticFiles.class.getResourceAsStream("/web/" + name)) {
-            return in == null ? new byte[0] : in.readAllBytes();
+            return in == null ? null : in.readAllBytes();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -78,8 +78,12 @@ public final class WebEdge {
         p.addLast("flush", new FlushConsolidationHandler(256, true));
         p.addLast("slow-reader", new SlowReaderHandler(config.maxPendingBytes(), config.unwritableTimeoutMillis()));
         p.addLast("http", new HttpServerCodec());
-        p.addLast("http-idle", new IdleStateHandler(0, 0, HTTP_IDLE_MILLIS, TimeUnit.MILLISECONDS));
         p.addLast("aggregator", new HttpObjectAggregator(MAX_REQUEST_BYTES));
+        // After the aggregator, so only whole requests count as signs of life: a client trickling a body one byte
+        // at a time is as idle as one that sends nothing (as a TCP client trickling a frame is).
+        p.addLast("http-idle", new IdleStateHandler(0, 0, HTTP_IDLE_MILLIS, TimeUnit.MILLISECONDS));
+        // Pipelined requests are answered one at a time, in order, even when a route completes later.
+        p.addLast("http-order", new HttpInOrder());
         // Answers the Upgrade request on /ws (and only there), then replaces the HTTP codec with WebSocket's frame
         // codec. A message over the TCP frame limit is refused with close status 1009 and the connection closed.
         p.addLast("ws", new WebSocketServerProtocolHandler(WebSocketServerProtocolConfig.newBuilder()
@@ -103,6 +107,7 @@ public final class WebEdge {
                     // From here on the connection is a chat session: HTTP's handlers go, the session's come.
                     p.remove("http-handler");
                     p.remove("http-idle");
+                    p.remove("http-order");
                     p.remove(this);
                     p.addLast("ws-aggregator", new WebSocketFrameAggregator(config.maxFrameLength()));
                     p.addLast("ws-codec", new WebSocketEnvelopeCodec(done.selectedSubprotocol(),

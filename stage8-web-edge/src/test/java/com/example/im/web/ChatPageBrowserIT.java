@@ -3,8 +3,8 @@ package com.example.im.web;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.example.im.auth.TestTokens;
 import com.example.im.client.ChatClient;
-import com.example.im.client.ClientConfig;
 import com.example.im.client.NodeLocator;
 import com.example.im.client.Recorder;
 import com.example.im.protocol.Envelope;
@@ -78,7 +78,7 @@ class ChatPageBrowserIT {
             // A console (TCP) user on node B joins in.
             Recorder carolSeen = new Recorder();
             ChatClient carol = cluster.track(ChatClient.connect(
-                    ClientConfig.of("127.0.0.1", b.localAddress().getPort()).withReconnect(false),
+                    TestTokens.client("127.0.0.1", b.localAddress().getPort()).withReconnect(false),
                     NodeLocator.fixed("127.0.0.1", b.localAddress().getPort()), "carol", carolSeen));
             await().atMost(WAIT).until(() -> carolSeen.count(Envelope.BodyCase.LOGIN_ACK) == 1);
             carol.send("alice", "carol here, on the console");
@@ -144,7 +144,7 @@ class ChatPageBrowserIT {
             ChatPage alice = new ChatPage(aliceBrowser).login(http(a), "alice");
             Recorder carolSeen = new Recorder();
             ChatClient carol = cluster.track(ChatClient.connect(
-                    ClientConfig.of("127.0.0.1", b.localAddress().getPort()).withReconnect(false),
+                    TestTokens.client("127.0.0.1", b.localAddress().getPort()).withReconnect(false),
                     NodeLocator.fixed("127.0.0.1", b.localAddress().getPort()), "carol", carolSeen));
             await().atMost(WAIT).until(() -> carolSeen.count(Envelope.BodyCase.LOGIN_ACK) == 1);
             carol.send("alice", "before the crash");

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import com.example.im.auth.TestTokens;
 import com.example.im.client.ChatClient;
-import com.example.im.client.ClientConfig;
 import com.example.im.client.NodeLocator;
 import com.example.im.client.Recorder;
 import com.example.im.protocol.Envelope;
@@ -73,7 +73,7 @@ class WebSocketTest {
         try (ChatServer a = ChatServer.start(config); ChatServer b = ChatServer.start(config)) {
             Recorder carolSeen = new Recorder();
             try (ChatClient carol = ChatClient.connect(
-                    ClientConfig.of("127.0.0.1", b.localAddress().getPort()).withReconnect(false),
+                    TestTokens.client("127.0.0.1", b.localAddress().getPort()).withReconnect(false),
                     NodeLocator.fixed("127.0.0.1", b.localAddress().getPort()), "carol", carolSeen);
                  WsClient alice = loggedIn(a.httpAddress().getPort(), WebSocketEnvelopeCodec.JSON, "alice");
                  WsClient dave = loggedIn(a.httpAddress().getPort(), WebSocketEnvelopeCodec.PROTO, "dave")) {
