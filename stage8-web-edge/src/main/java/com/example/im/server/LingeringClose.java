@@ -26,6 +26,15 @@ final class LingeringClose {
     /** Writes {@code lastFrame}, then ends the connection as described above. */
     static void after(ChannelHandlerContext ctx, Object lastFrame) {
         Channel channel = ctx.channel();
+        com.example.im.web.WebSocketEnvelopeCodec ws =
+                channel.pipeline().get(com.example.im.web.WebSocketEnvelopeCodec.class);
+        if (ws != null) {
+            // Stage 8: a WebSocket says why in a close frame too, and lingers the same way (docs/08-web-edge.md,
+            // "One envelope, two encodings").
+            ws.hangUp(channel, lastFrame, lastFrame instanceof com.example.im.protocol.Envelope envelope
+                    && envelope.hasError() ? envelope.getError().getCode().name() : "closing");
+            return;
+        }
         if (channel.pipeline().get(Discard.class) != null) {
             // Already lingering (the decoder complained again about bytes it still held): nothing more to say.
             ReferenceCountUtil.release(lastFrame);

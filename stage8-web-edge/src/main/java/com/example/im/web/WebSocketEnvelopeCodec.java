@@ -15,6 +15,7 @@ import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.MessageToMessageCodec;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
@@ -152,11 +153,30 @@ public final class WebSocketEnvelopeCodec extends MessageToMessageCodec<WebSocke
         if (broken) {
             return;
         }
-        broken = true; // from now on decode() drops every frame
         log.info("closing {} ({}): {}", channel.remoteAddress(), status.code(), reason);
+        hangUp(channel, Replies.error(code, reason + "; closing the connection"), status, reason);
+    }
+
+    /**
+     * The session handler hangs up (a refused login: server/LingeringClose on a WebSocket): {@code lastFrame}, then
+     * close status 1008 (policy violation), then the lingering close. Without the close frame a browser sees only
+     * 1006, "abnormal closure".
+     */
+    public void hangUp(Channel channel, Object lastFrame, String reason) {
+        if (broken) {
+            ReferenceCountUtil.release(lastFrame);
+            return;
+        }
+        hangUp(channel, lastFrame, WebSocketCloseStatus.POLICY_VIOLATION, reason);
+    }
+
+    private void hangUp(Channel channel, Object lastFrame, WebSocketCloseStatus status, String reason) {
+        broken = true; // from now on decode() drops every frame
         // From the tail, as the handler's replies go (this codec may not be the one asking: see Violations).
-        channel.write(encodeNow(Replies.error(code, reason + "; closing the connection")));
-        channel.writeAndFlush(new CloseWebSocketFrame(status, reason)).addListener(written -> {
+        channel.write(lastFrame);
+        // A close frame's reason is at most 123 bytes (RFC 6455, 5.5: a control frame's payload is at most 125).
+        String shortReason = reason.length() > 100 ? reason.substring(0, 100) : reason;
+        channel.writeAndFlush(new CloseWebSocketFrame(status, shortReason)).addListener(written -> {
             if (written.isSuccess() && channel instanceof DuplexChannel duplex) {
                 duplex.shutdownOutput();
                 channel.eventLoop().schedule(() -> channel.close(), LINGER_MILLIS, TimeUnit.MILLISECONDS);

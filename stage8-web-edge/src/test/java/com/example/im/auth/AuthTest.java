@@ -161,6 +161,8 @@ class AuthTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> !ws.texts.isEmpty());
         assertThat(ws.texts.get(0)).contains("UNAUTHENTICATED");
         await().atMost(Duration.ofSeconds(10)).until(() -> ws.ended.get() != null);
+        // A close frame says why (1008, policy violation), not an abnormal end (1006) a browser could not tell apart.
+        assertThat(ws.ended.get()).isEqualTo("close 1008");
         assertThat(node.sessions().uids()).doesNotContain("mallory");
         assertThat(keys.exists(RedisKeys.session("mallory"))).isFalse();
 
