@@ -64,4 +64,12 @@ class ChatServerTest {
         assertThatThrownBy(() -> ServerConfig.fromFlags(Flags.parse(new String[] {"--advertise-port", "70000"},
                 ServerConfig.flagNames()))).hasMessage("advertised port must be 0..65535, got 70000");
     }
+
+    @Test
+    void theConsoleCommandItPrintsReachesANodeWithoutZooKeeperAtItsPort() {
+        // It printed "--port N" alone, and a console given only that looks for the nodes in ZooKeeper.
+        assertThat(ChatServer.consoleArgs(ServerConfig.forTests(), 7001)).isEqualTo("--zk none --port 7001");
+        assertThat(ChatServer.consoleArgs(ServerConfig.forTests().withZooKeeper("127.0.0.1:2181", 5_000), 7001))
+                .isEqualTo("--zk 127.0.0.1:2181");
+    }
 }

@@ -187,6 +187,14 @@ public final class ChatServer implements AutoCloseable {
         log.info("chat server {} halted", nodeId);
     }
 
+    /**
+     * How a console reaches this node: through ZooKeeper, or, for a node without it, at its port with {@code --zk none}
+     * (without it the console would look for the nodes in ZooKeeper on 127.0.0.1:2181).
+     */
+    static String consoleArgs(ServerConfig config, int port) {
+        return config.zkConnect() == null ? "--zk none --port " + port : "--zk " + config.zkConnect();
+    }
+
     public static void main(String[] args) throws InterruptedException {
         ServerConfig config;
         try {
@@ -211,7 +219,7 @@ public final class ChatServer implements AutoCloseable {
                 server.nodeId(), address.getHostString(), address.getPort(),
                 (config.zkConnect() == null ? "" : ", registered in ZooKeeper " + config.zkConnect())
                         + (config.redisUri() == null ? "" : ", Redis " + config.redisUri()),
-                config.zkConnect() == null ? "--port " + address.getPort() : "--zk " + config.zkConnect());
+                consoleArgs(config, address.getPort()));
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "shutdown"));
         server.serverChannel.closeFuture().sync();
     }

@@ -223,6 +223,12 @@ public final class ChatServer implements AutoCloseable {
         return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
     }
 
+    /** The chat page's URL as a browser on this machine opens it (the advertised host, the bound HTTP port). */
+    String pageUrl() {
+        return (config.edge().tls() ? "https" : "http") + "://" + config.advertisedHost() + ":"
+                + httpAddress().getPort() + "/";
+    }
+
     /** The HTTP/WebSocket address actually bound (stage 8). */
     public InetSocketAddress httpAddress() {
         return (InetSocketAddress) httpChannel.localAddress();
@@ -409,6 +415,14 @@ public final class ChatServer implements AutoCloseable {
         log.info("chat server {} halted", nodeId);
     }
 
+    /**
+     * How a console reaches this node: through ZooKeeper, or, for a node without it, at its port with {@code --zk none}
+     * (without it the console would look for the nodes in ZooKeeper on 127.0.0.1:2181).
+     */
+    static String consoleArgs(ServerConfig config, int port) {
+        return config.zkConnect() == null ? "--zk none --port " + port : "--zk " + config.zkConnect();
+    }
+
     public static void main(String[] args) throws InterruptedException {
         ServerConfig config;
         try {
@@ -458,8 +472,12 @@ public final class ChatServer implements AutoCloseable {
                 server.nodeId(), address.getHostString(), address.getPort(),
                 (config.zkConnect() == null ? "" : ", registered in ZooKeeper " + config.zkConnect())
                         + (config.redisUri() == null ? "" : ", Redis " + config.redisUri()),
-                (config.zkConnect() == null ? "--port " + address.getPort() : "--zk " + config.zkConnect())
-                        + (config.edge().tls() ? " --tls-trust " + config.edge().tlsCert() : ""));
+                consoleArgs(config, address.getPort())
+                        + (config.edge().tls() ? " --tls-trust " + config.edge().tlsCert() : "")
+                        + (config.edge().devTokenIssuer() ? " --token-url " + server.pageUrl() + "dev/token"
+                                : " --token <a token for the uid, from your token issuer>"));
+        System.out.printf("Browsers: %s (the chat page; %scluster.html the cluster page)%n", server.pageUrl(),
+                server.pageUrl());
         server.serverChannel.closeFuture().sync();
     }
 }
