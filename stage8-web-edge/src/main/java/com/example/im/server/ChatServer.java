@@ -211,17 +211,16 @@ public final class ChatServer implements AutoCloseable {
 
     /** The registered nodes as the pages read them; just this node when it runs without ZooKeeper. */
     private String nodesJson() {
-        List<NodeInfo> list = nodes();
-        StringBuilder json = new StringBuilder("{\"self\":").append(quote(nodeId)).append(",\"nodes\":[");
-        for (int i = 0; i < list.size(); i++) {
-            json.append(i == 0 ? "" : ",").append(new String(list.get(i).toJson(), StandardCharsets.UTF_8));
+        try {
+            return NODES_JSON.writeValueAsString(java.util.Map.of("self", nodeId, "nodes", nodes()));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new java.io.UncheckedIOException(e);
         }
-        return json.append("]}").toString();
     }
 
-    private static String quote(String s) {
-        return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
-    }
+    /** Writes {@code /api/nodes}: the same JSON for each node as its znode holds ({@link NodeInfo#toJson}). */
+    private static final com.fasterxml.jackson.databind.ObjectMapper NODES_JSON =
+            new com.fasterxml.jackson.databind.ObjectMapper();
 
     /** The chat page's URL as a browser on this machine opens it (the advertised host, the bound HTTP port). */
     String pageUrl() {
