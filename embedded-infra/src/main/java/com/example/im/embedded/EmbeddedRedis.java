@@ -38,12 +38,24 @@ public final class EmbeddedRedis implements AutoCloseable {
     /** The shutdown hook that stops the server if this JVM exits before {@link #close()}; see {@link #stopLast()}. */
     private final Thread orphanGuard;
 
-    private EmbeddedRedis(int port, String binary, long pid, Thread orphanGuard, Runnable stopper) {
+    /** Kills the server with SIGKILL (no shutdown of its own) and waits until it is gone. */
+    private final Runnable killer;
+
+    private EmbeddedRedis(int port, String binary, long pid, Thread orphanGuard, Runnable stopper, Runnable killer) {
         this.port = port;
         this.binary = binary;
         this.pid = pid;
         this.orphanGuard = orphanGuard;
         this.stopper = stopper;
+        this.killer = killer;
+    }
+
+    /**
+     * A crash rather than a stop: SIGKILL ({@link Process#destroyForcibly()}), so Redis saves nothing and closes
+     * nothing on its own. {@link EmbeddedRedisCluster#killMaster} uses it; {@link #close()} afterwards is harmless.
+     */
+    void kill() {
+        killer.run();
     }
 
     /**
@@ -165,9 +177,16 @@ public final class EmbeddedRedis implements AutoCloseable {
 
     /** A Redis on {@code port} (a restart uses the port the stopped server had). */
     public static EmbeddedRedis startOn(int port) {
-        Optional<Path> onPath = findOnPath("redis-server"); // redis-server.exe on Windows
-        return onPath.isPresent() ? startProcess(onPath.get(), port, "redis-server " + onPath.get() + " (PATH)")
-                : startEmbedded(port);
+        return startProcess(serverBinary(), port, serverDescription());
+    }
+
+    /**
+     * What {@link #serverBinary()} is, for descriptions: "redis-server /usr/bin/redis-server (PATH)" or
+     * "embedded-redis binary".
+     */
+    static String serverDescription() {
+        return findOnPath("redis-server") // redis-server.exe on Windows
+                .map(onPath -> "redis-server " + onPath + " (PATH)").orElse("embedded-redis binary");
     }
 
     /** The binary bundled in embedded-redis, even when redis-server is on PATH (tests of the fallback use it). */
@@ -192,7 +211,13 @@ public final class EmbeddedRedis implements AutoCloseable {
         }
     }
 
-    private static EmbeddedRedis startProcess(Path binary, int port, String what) {
+    /**
+     * Runs {@code binary} on {@code port} with persistence off, plus {@code extraArgs} (options of redis-server, e.g.
+     * {@code "--cluster-enabled", "yes"}; a later option wins over an earlier one), and waits until it answers PING.
+     * {@code what} names the binary in {@link #description()}. Shared by {@link #startOn} and
+     * {@link EmbeddedRedisCluster}.
+     */
+    static EmbeddedRedis startProcess(Path binary, int port, String what, String... extraArgs) {
         List<String> command = new ArrayList<>();
         // In a session of its own where setsid exists: a Ctrl-C in the terminal then reaches only the JVM, which
         // shuts its nodes down gracefully while Redis is still there, and stops Redis last.
@@ -200,6 +225,7 @@ public final class EmbeddedRedis implements AutoCloseable {
         command.addAll(List.of(binary.toString(),
                 "--port", Integer.toString(port), "--bind", "127.0.0.1",
                 "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"));
+        command.addAll(List.of(extraArgs));
         Process process;
         File log;
         try {
@@ -227,6 +253,13 @@ public final class EmbeddedRedis implements AutoCloseable {
                 if (!process.waitFor(5, TimeUnit.SECONDS)) {
                     process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
                 }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, () -> {
+            process.destroyForcibly();
+            try {
+                process.waitFor(5, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
