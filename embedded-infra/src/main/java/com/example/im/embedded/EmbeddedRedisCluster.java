@@ -360,6 +360,22 @@ public final class EmbeddedRedisCluster implements AutoCloseable {
         return nodeTimeoutMillis;
     }
 
+    /**
+     * For a program whose own shutdown hook stops its nodes and then this cluster (the demo): removes every server's
+     * guard hook and the directory's, as {@link EmbeddedRedis#stopLast()} does for one server. The program's hook
+     * must call {@link #close()}.
+     */
+    public void stopLast() {
+        synchronized (nodes) {
+            nodes.values().stream().filter(n -> n != null).forEach(EmbeddedRedis::stopLast);
+        }
+        try {
+            Runtime.getRuntime().removeShutdownHook(dirGuard);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook runs anyway
+        }
+    }
+
     /** Kills every node and removes the nodes' directories. */
     @Override
     public void close() {

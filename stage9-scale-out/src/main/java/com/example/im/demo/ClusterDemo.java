@@ -6,6 +6,7 @@ import com.example.im.client.ClientConfig;
 import com.example.im.client.NodeLocator;
 import com.example.im.config.Flags;
 import com.example.im.embedded.EmbeddedRedis;
+import com.example.im.embedded.EmbeddedRedisCluster;
 import com.example.im.embedded.EmbeddedZooKeeper;
 import com.example.im.embedded.Infra;
 import com.example.im.protocol.Envelope;
@@ -35,12 +36,15 @@ import java.util.concurrent.TimeUnit;
  * a deployment); {@code --tls} turns TLS on for both ports with a self-signed certificate made at start.
  *
  * <pre>java -jar stage9-scale-out/target/stage9-scale-out.jar [--nodes 2] [--base-port 7001] [--http-base-port 8001]
- *      [--tls] [--zk host:port] [--redis redis://host:port]</pre>
+ *      [--tls] [--zk host:port] [--redis redis://host:port[,redis://host:port...]] [--redis-cluster]</pre>
+ *
+ * <p>Stage 9 (docs/09-scale-out.md): {@code --redis-cluster} starts a local Redis Cluster (3 masters x 1 replica on
+ * free ports) instead of the one Redis; {@code --redis} also takes the seeds of a cluster that runs elsewhere.
  */
 public final class ClusterDemo implements AutoCloseable {
 
     static final String USAGE = "usage: ClusterDemo [--nodes 2] [--base-port 7001] [--http-base-port 8001] [--tls]"
-            + " [--zk host:port] [--redis redis://host:port] [--exit-after-script]"
+            + " [--zk host:port] [--redis redis://host:port[,...] | --redis-cluster] [--exit-after-script]"
             + "\n  the nodes' token key is random at each start, or IM_AUTH_KEY (base64, 32+ bytes) when set";
 
     private final PrintStream out;
@@ -62,9 +66,18 @@ public final class ClusterDemo implements AutoCloseable {
         return start(nodeCount, basePort, basePort == 0 ? 0 : EdgeSettings.DEFAULT_HTTP_PORT, false, zk, redis, out);
     }
 
-    /** As above, with the HTTP ports from {@code httpBasePort} (0 = any) and TLS on both ports when {@code tls}. */
+    /** As below, with one embedded Redis when {@code redis} is null. */
     public static ClusterDemo start(int nodeCount, int basePort, int httpBasePort, boolean tls, String zk,
                                     String redis, PrintStream out) throws Exception {
+        return start(nodeCount, basePort, httpBasePort, tls, zk, redis, false, out);
+    }
+
+    /**
+     * As above, with the HTTP ports from {@code httpBasePort} (0 = any), TLS on both ports when {@code tls}, and
+     * (stage 9) a local Redis Cluster instead of one Redis when {@code redisCluster} and {@code redis} is null.
+     */
+    public static ClusterDemo start(int nodeCount, int basePort, int httpBasePort, boolean tls, String zk,
+                                    String redis, boolean redisCluster, PrintStream out) throws Exception {
         ClusterDemo demo = new ClusterDemo(out);
         try {
             String key = System.getenv("IM_AUTH_KEY");
@@ -79,7 +92,12 @@ public final class ClusterDemo implements AutoCloseable {
                 zk = server.connectString();
                 out.println("ZooKeeper " + server.version() + " (embedded) on " + zk);
             }
-            if (redis == null) {
+            if (redis == null && redisCluster) {
+                EmbeddedRedisCluster cluster = EmbeddedRedisCluster.start(3, 1);
+                demo.infrastructure.add(cluster);
+                redis = cluster.uri();
+                out.println(cluster.description());
+            } else if (redis == null) {
                 EmbeddedRedis server = EmbeddedRedis.startOn(Infra.portOr(6379));
                 demo.infrastructure.add(server);
                 redis = server.uri();
@@ -198,6 +216,8 @@ public final class ClusterDemo implements AutoCloseable {
         for (AutoCloseable server : infrastructure) {
             if (server instanceof EmbeddedRedis redis) {
                 redis.stopLast();
+            } else if (server instanceof EmbeddedRedisCluster cluster) {
+                cluster.stopLast();
             }
         }
     }
@@ -293,7 +313,17 @@ public final class ClusterDemo implements AutoCloseable {
     /** The command line as {@link #USAGE} shows it; {@code --exit-after-script} is a switch, it takes no value. */
     static Flags flags(String[] args) {
         return Flags.parse(args, Set.of("nodes", "base-port", "http-base-port", "tls", "zk", "redis",
-                "exit-after-script"), Set.of("exit-after-script", "tls"));
+                "redis-cluster", "exit-after-script"), Set.of("exit-after-script", "tls", "redis-cluster"));
+    }
+
+    /** {@code --redis-cluster}, refused next to {@code --redis} (which Redis would the nodes use?). */
+    static boolean redisCluster(Flags flags) {
+        boolean cluster = Boolean.parseBoolean(flags.get("redis-cluster", "false"));
+        if (cluster && flags.get("redis", null) != null) {
+            throw new IllegalArgumentException("--redis-cluster starts a local Redis Cluster; --redis names one"
+                    + " that runs elsewhere: give one of them");
+        }
+        return cluster;
     }
 
     public static void main(String[] args) throws Exception {
@@ -317,7 +347,7 @@ public final class ClusterDemo implements AutoCloseable {
             demo = start(flags.getInt("nodes", 2), basePort,
                     flags.getInt("http-base-port", basePort == 0 ? 0 : EdgeSettings.DEFAULT_HTTP_PORT),
                     Boolean.parseBoolean(flags.get("tls", "false")), flags.get("zk", null), flags.get("redis", null),
-                    System.out);
+                    redisCluster(flags), System.out);
         } catch (IllegalArgumentException e) {
             System.err.println("error: " + e.getMessage() + "\n" + USAGE);
             System.exit(2);

@@ -78,8 +78,14 @@ public final class RedisClients {
                 .user(JedisURIHelper.getUser(first)).password(JedisURIHelper.getPassword(first))
                 .ssl(JedisURIHelper.isRedisSSLScheme(first)).build();
         Boolean cluster = null;
+        // The probe is a plain Jedis connection, which speaks RESP2 (told so, it does not warn about RESP3).
+        DefaultJedisClientConfig probe = DefaultJedisClientConfig.builder()
+                .connectionTimeoutMillis(timeouts.getConnectionTimeoutMillis())
+                .socketTimeoutMillis(timeouts.getSocketTimeoutMillis())
+                .user(config.getUser()).password(config.getPassword()).ssl(config.isSsl())
+                .autoNegotiateProtocol(false).build();
         for (URI seed : seeds) {
-            try (Jedis jedis = new Jedis(new HostAndPort(seed.getHost(), seed.getPort()), config)) {
+            try (Jedis jedis = new Jedis(new HostAndPort(seed.getHost(), seed.getPort()), probe)) {
                 RedisVersion.check(jedis.info("server"), seed.toString());
                 cluster = jedis.info("cluster").contains("cluster_enabled:1");
                 break;
