@@ -77,6 +77,7 @@ public final class RedisClients {
                 .blockingSocketTimeoutMillis(timeouts.getBlockingSocketTimeoutMillis())
                 .user(JedisURIHelper.getUser(first)).password(JedisURIHelper.getPassword(first))
                 .ssl(JedisURIHelper.isRedisSSLScheme(first)).build();
+        // tag::clients[]
         Boolean cluster = null;
         for (URI seed : seeds) {
             try (Jedis jedis = new Jedis(new HostAndPort(seed.getHost(), seed.getPort()), config)) {
@@ -113,5 +114,6 @@ public final class RedisClients {
                 .topologyRefreshPeriod(Duration.ofSeconds(1))
                 .build();
         return new Opened(client, true, "Redis Cluster (seeds " + nodes + ")");
+        // end::clients[]
     }
 }
