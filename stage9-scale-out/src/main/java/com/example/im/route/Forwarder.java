@@ -166,6 +166,7 @@ public final class Forwarder implements AutoCloseable {
     }
     // end::store[]
 
+    // tag::wait[]
     /**
      * Stage 9: a store is answered only once {@code replicas} replicas of every Redis server it wrote to have the
      * writes (WAIT in the same pipeline, on the same connection, right after them), within {@code millis}. With
@@ -212,6 +213,7 @@ public final class Forwarder implements AutoCloseable {
             return e;
         }
     }
+    // end::wait[]
 
     private static void complete(Store store, Stored stored) {
         try {

@@ -76,6 +76,7 @@ public final class InboxConsumer implements AutoCloseable {
             end
             return redis.call('DEL', KEYS[1])""";
 
+    // tag::forget[]
     /**
      * Stage 9: takes {@code owner} out of {@code im:inboxes} unless its inbox exists. Stage 8 did this in one script
      * over both keys; in a Redis Cluster the set and the stream are in different slots, so no script may hold both.
@@ -101,6 +102,7 @@ public final class InboxConsumer implements AutoCloseable {
         }
         return false;
     }
+    // end::forget[]
 
     private final UnifiedJedis redis;
     private final String nodeId;

@@ -77,6 +77,7 @@ public final class RedisClients {
                 .blockingSocketTimeoutMillis(timeouts.getBlockingSocketTimeoutMillis())
                 .user(JedisURIHelper.getUser(first)).password(JedisURIHelper.getPassword(first))
                 .ssl(JedisURIHelper.isRedisSSLScheme(first)).build();
+        // tag::clients[]
         Boolean cluster = null;
         // The probe is a plain Jedis connection, which speaks RESP2 (told so, it does not warn about RESP3).
         DefaultJedisClientConfig probe = DefaultJedisClientConfig.builder()
@@ -119,5 +120,6 @@ public final class RedisClients {
                 .topologyRefreshPeriod(Duration.ofSeconds(1))
                 .build();
         return new Opened(client, true, "Redis Cluster (seeds " + nodes + ")");
+        // end::clients[]
     }
 }

@@ -108,6 +108,7 @@ public final class SessionStore {
                 SetParams.setParams().nx().px(ttlMillis)));
     }
 
+    // tag::lookup[]
     /**
      * The sessions of {@code uids}; users without a session are absent from the map. Stage 9: a pipeline of GETs, not
      * one MGET — the keys are in different hash slots, and a cluster refuses a multi-key command across slots. A
@@ -132,6 +133,7 @@ public final class SessionStore {
         });
         return found;
     }
+    // end::lookup[]
 
     public SessionRef lookup(String uid) {
         return SessionRef.parse(redis.get(RedisKeys.session(uid)));
