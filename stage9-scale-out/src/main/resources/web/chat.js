@@ -53,12 +53,19 @@
     return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
   }
 
+  // Where a node's pages and WebSocket are: its advertised HTTP address from /api/nodes (stage 9: httpHost, which a
+  // stage-8 node does not send — then its TCP host), never this page's own location: that is one node of several.
+  function httpHostPort(node) {
+    const h = node.httpHost || node.host;
+    return (h.includes(':') && !h.startsWith('[') ? '[' + h + ']' : h) + ':' + node.httpPort;
+  }
+
   function httpBase(node) {
-    return (node.tls ? 'https://' : 'http://') + node.host + ':' + node.httpPort;
+    return (node.tls ? 'https://' : 'http://') + httpHostPort(node);
   }
 
   function wsUrl(node) {
-    return (node.tls ? 'wss://' : 'ws://') + node.host + ':' + node.httpPort + '/ws';
+    return (node.tls ? 'wss://' : 'ws://') + httpHostPort(node) + '/ws';
   }
 
   async function fetchJson(url, options, timeoutMs) {
@@ -79,7 +86,7 @@
     for (const n of nodes) {
       const o = document.createElement('option');
       o.value = n.nodeId;
-      o.textContent = n.nodeId + ' (' + n.host + ':' + n.httpPort + ', ' + n.connections + ' connected)';
+      o.textContent = n.nodeId + ' (' + httpHostPort(n) + ', ' + n.connections + ' connected)';
       select.append(o);
     }
     if (nodes.some((n) => n.nodeId === chosen)) select.value = chosen;

@@ -287,9 +287,13 @@ public final class ClusterDemo implements AutoCloseable {
                 + (tlsCert == null ? "" : " --tls-trust " + tlsCert.cert());
     }
 
-    /** The chat page of {@code node} (the root of its HTTP port). */
+    /**
+     * The chat page of {@code node} (the root of its HTTP port), at the address the node advertises — what
+     * {@code /api/nodes} tells the pages (docs/09-scale-out.md, "Advertised addresses"); the demo binds 127.0.0.1
+     * and advertises it.
+     */
     public String pageUrl(ChatServer node) {
-        return (tlsCert == null ? "http" : "https") + "://127.0.0.1:" + node.httpAddress().getPort() + "/";
+        return node.pageUrl();
     }
 
     /** What a learner needs to open the pages (stage 8): the URLs, and for --tls how a browser trusts the certificate. */

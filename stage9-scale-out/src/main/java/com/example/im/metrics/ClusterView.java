@@ -187,9 +187,16 @@ public final class ClusterView implements AutoCloseable {
     /**
      * A node's pages. (With TLS on, the scrape needs the nodes' certificate trusted by this JVM; until then such a
      * node shows as unreachable here, though its /metrics works for a Prometheus that trusts it.)
+     *
+     * <p>Stage 9: the advertised HTTP address, although this scrape runs inside the cluster. The advertised address
+     * is by definition the one that reaches the node — the only one ZooKeeper has; the bound one may be 0.0.0.0 or
+     * a container's private address that no other node can dial. From inside, it may take a detour (through a
+     * published port or a NAT's hairpin); a deployment where nodes cannot reach each other's advertised addresses
+     * shows them as unreachable on this page, and needs the page's scrapes (like Prometheus's) pointed elsewhere
+     * (docs/09-scale-out.md, "Advertised addresses").
      */
     static String baseUrl(NodeInfo node) {
-        return (node.tls() ? "https://" : "http://") + node.host() + ":" + node.httpPort() + "/";
+        return node.httpBase();
     }
 
     /** The numbers the page needs, out of Prometheus text (the subset of the format Micrometer writes). */
@@ -288,6 +295,7 @@ public final class ClusterView implements AutoCloseable {
                         .append(",\"self\":").append(node.nodeId().equals(selfId))
                         .append(",\"host\":").append(quote(node.host()))
                         .append(",\"port\":").append(node.port())
+                        .append(",\"httpHost\":").append(quote(node.httpHost()))
                         .append(",\"httpPort\":").append(node.httpPort())
                         .append(",\"url\":").append(quote(baseUrl(node)))
                         .append(",\"reachable\":").append(s.reachable())

@@ -111,14 +111,15 @@ public final class ChatServer implements AutoCloseable {
                     .channel();
             int port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
             String nodeId = config.nodeId() != null ? config.nodeId()
-                    : config.advertisedHost() + ":" + config.advertisedPort(port);
+                    : com.example.im.config.HostPort.forUrl(config.advertisedHost()) + ":" + config.advertisedPort(port);
             server = new ChatServer(boss, workers, serverChannel, sessions, nodeId, config, metrics);
             metrics.identify(nodeId);
             self.set(server);
             log.info("chat server {} listening on {}", nodeId, server.localAddress());
             // Stage 8: the HTTP/WebSocket port, on the same event loops and the same sessions.
             server.httpChannel = WebEdge.bind(boss, workers, config, chat, server.routes(), ssl);
-            log.info("web edge of {} on {}://{}:{}/", nodeId, ssl == null ? "http" : "https", config.host(), server.httpAddress().getPort());
+            log.info("web edge of {} on {}:{}, advertised as {}", nodeId, config.host(), server.httpAddress().getPort(),
+                    server.pageUrl());
             if (config.redisUri() != null) {
                 // Before registering in ZooKeeper: by the time a client is sent here, cross-node routing works.
                 server.routing = new RedisRouting(config.redisUri(), nodeId, sessions, config.sessionTtlMillis(),
@@ -154,8 +155,7 @@ public final class ChatServer implements AutoCloseable {
     // tag::register[]
     /** Registers in ZooKeeper once the port is bound, so no client is ever sent to a node that cannot accept it. */
     private void register(ServerConfig config, int port) throws InterruptedException {
-        NodeInfo me = new NodeInfo(nodeId, config.advertisedHost(), config.advertisedPort(port), 0,
-                httpAddress().getPort(), config.edge().tls());
+        NodeInfo me = self(0);
         registration = new NodeRegistration(Registry.curator(config.zkConnect(), config.zkSessionTimeoutMillis()),
                 me, sessions::size);
         if (registration.awaitRegistered(10, TimeUnit.SECONDS)) {
@@ -204,9 +204,18 @@ public final class ChatServer implements AutoCloseable {
     /** The registered nodes; just this node when it runs without ZooKeeper. */
     private List<NodeInfo> nodes() {
         NodeDirectory nodes = directory;
-        return nodes != null ? nodes.nodes()
-                : List.of(new NodeInfo(nodeId, config.advertisedHost(), config.advertisedPort(localAddress().getPort()),
-                        sessions.size(), httpAddress().getPort(), config.edge().tls()));
+        return nodes != null ? nodes.nodes() : List.of(self(sessions.size()));
+    }
+
+    /**
+     * This node as it tells others where to find it: the advertised addresses of both ports, never the bound ones
+     * (docs/09-scale-out.md, "Advertised addresses"). A node in a container binds 0.0.0.0:8001 and is reached at
+     * the host's published port; the bound address means nothing outside the container.
+     */
+    private NodeInfo self(int connections) {
+        return new NodeInfo(nodeId, config.advertisedHost(), config.advertisedPort(localAddress().getPort()),
+                connections, config.advertisedHttpPort(httpAddress().getPort()), config.edge().tls(),
+                config.advertisedHttpHost());
     }
 
     /** The registered nodes as the pages read them; just this node when it runs without ZooKeeper. */
@@ -222,10 +231,9 @@ public final class ChatServer implements AutoCloseable {
     private static final com.fasterxml.jackson.databind.ObjectMapper NODES_JSON =
             new com.fasterxml.jackson.databind.ObjectMapper();
 
-    /** The chat page's URL as a browser on this machine opens it (the advertised host, the bound HTTP port). */
-    String pageUrl() {
-        return (config.edge().tls() ? "https" : "http") + "://" + config.advertisedHost() + ":"
-                + httpAddress().getPort() + "/";
+    /** The chat page's URL, at the advertised HTTP address (stage 9: no longer the bound port). */
+    public String pageUrl() {
+        return self(0).httpBase();
     }
 
     /** The HTTP/WebSocket address actually bound (stage 8). */
@@ -419,7 +427,13 @@ public final class ChatServer implements AutoCloseable {
      * (without it the console would look for the nodes in ZooKeeper on 127.0.0.1:2181).
      */
     static String consoleArgs(ServerConfig config, int port) {
-        return config.zkConnect() == null ? "--zk none --port " + port : "--zk " + config.zkConnect();
+        if (config.zkConnect() != null) {
+            return "--zk " + config.zkConnect(); // ZooKeeper holds the advertised address
+        }
+        // Stage 9: the advertised address, as ZooKeeper would have it; --host only when not the console's default.
+        String host = config.advertisedHost();
+        return "--zk none" + (host.equals("127.0.0.1") ? "" : " --host " + host)
+                + " --port " + config.advertisedPort(port);
     }
 
     public static void main(String[] args) throws InterruptedException {

@@ -1,6 +1,7 @@
 package com.example.im.server;
 
 import com.example.im.config.Flags;
+import com.example.im.config.HostPort;
 import com.example.im.route.MailboxStore;
 import com.example.im.route.RedisClients;
 import com.example.im.route.RedisRouting;
@@ -28,10 +29,13 @@ import java.util.Set;
  *                       waiting for it) before it is closed as a slow reader, however little it holds
  * @param zkConnect      ZooKeeper connect string ("host:port,host:port"); null: do not register (single-node use)
  * @param nodeId         this node's name under /im/servers; null: "advertised-host:port"
- * @param advertiseHost  the address clients are told to dial; null: the bind host. Never guessed with
+ * @param advertiseHost  the address clients are told to dial ({@code --advertise HOST:PORT}, or the stage-8
+ *                       {@code --advertise-host}); null: the bind host. Never guessed with
  *                       InetAddress.getLocalHost(), which on a multi-NIC host or in a container names the wrong one
  * @param advertisePort  the port clients are told to dial; 0: the bound port. Differs from it when something in
- *                       between maps ports, as a container's published port does (docs/04-zk-cluster.md)
+ *                       between maps ports, as a container's published port does (docs/04-zk-cluster.md;
+ *                       docs/09-scale-out.md, "Advertised addresses"). The HTTP port's advertised address is in
+ *                       {@link EdgeSettings}
  * @param zkSessionTimeoutMillis how long ZooKeeper keeps a silent node's znode: after a crash, clients may be sent to
  *                       the dead node for this long
  * @param loadRefreshMillis how often the connection count in the znode is refreshed
@@ -73,14 +77,18 @@ public record ServerConfig(String host, int port, int maxFrameLength, int maxGro
             usage: ChatServer [--host 127.0.0.1] [--port 7001] [--max-frame 65536] [--max-group 500]
                               [--reader-idle-ms 15000] [--login-timeout-ms 10000] [--max-pending-bytes 1048576]
                               [--unwritable-timeout-ms 15000] [--zk 127.0.0.1:2181 | --zk none] [--node-id ID]
-                              [--advertise-host HOST] [--advertise-port PORT] [--zk-session-timeout-ms 10000]
-                              [--load-refresh-ms 5000]
+                              [--advertise HOST[:PORT]] [--advertise-http HOST[:PORT] | :PORT]
+                              [--zk-session-timeout-ms 10000] [--load-refresh-ms 5000]
                               [--redis redis://127.0.0.1:6379 | --redis redis://h1:p1,redis://h2:p2,... | --redis none]
                               [--redis-wait-replicas auto] [--redis-wait-ms 1000] [--session-ttl-ms 30000]
                               [--undeliverable-ms 30000] [--shutdown-timeout-ms 10000]
                               [--retention-count 10000] [--retention-ms 604800000] [--resend-ms 5000]
                               [--http-port 8001] --auth-key BASE64 (or IM_AUTH_KEY) [--dev-token-issuer]
                               [--tls-cert cert.pem --tls-key key.pem]
+              --advertise: the TCP address clients are told to dial (IPv6 as [::1]:7001; no PORT: the bound one);
+              --advertise-http: the HTTP/WebSocket address pages and consoles are told (HOST defaults to the
+              --advertise host, PORT to the bound --http-port). --advertise-host/--advertise-port, the stage-8
+              spelling, still work; --advertise is preferred, and the two spellings cannot be mixed.
               (each flag also reads a system property: -Dim.host, -Dim.port, -Dim.max-frame, ... -Dim.zk, ...)""";
 
     public ServerConfig {
@@ -108,8 +116,15 @@ public record ServerConfig(String host, int port, int maxFrameLength, int maxGro
                     + SlowReaderHandler.WATER_MARK.high() + ", got " + maxPendingBytes);
         }
         if (zkConnect != null && advertiseHost == null && isWildcard(host)) {
-            throw new IllegalArgumentException("binding " + host + " (every interface) needs --advertise-host: "
-                    + "the address clients should dial to reach this node");
+            // The same holds for the HTTP port (bound on the same host): its advertised host defaults to this one,
+            // so one advertised host covers both, and --advertise-http alone does not say where TCP clients go.
+            throw new IllegalArgumentException("binding " + host + " (every interface) needs --advertise HOST[:PORT] "
+                    + "(or the stage-8 --advertise-host): the address clients should dial to reach this node; "
+                    + "the HTTP address defaults to the same host");
+        }
+        if (advertiseHost != null && (advertiseHost.isBlank() || isWildcard(advertiseHost))) {
+            throw new IllegalArgumentException("the advertised host is the address clients dial, got '"
+                    + advertiseHost + "'");
         }
         if (zkSessionTimeoutMillis < 1_000 || loadRefreshMillis < 1) {
             throw new IllegalArgumentException("need --zk-session-timeout-ms >= 1000 and --load-refresh-ms >= 1");
@@ -120,7 +135,7 @@ public record ServerConfig(String host, int port, int maxFrameLength, int maxGro
     }
 
     private static boolean isWildcard(String host) {
-        return host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]");
+        return HostPort.isWildcard(host);
     }
 
     /** The port clients are told to dial, given the port actually bound. */
@@ -131,6 +146,24 @@ public record ServerConfig(String host, int port, int maxFrameLength, int maxGro
     /** The host clients are told to dial. */
     public String advertisedHost() {
         return advertiseHost != null ? advertiseHost : host;
+    }
+
+    /** Stage 9: the host browsers and consoles are told for the HTTP/WebSocket port. */
+    public String advertisedHttpHost() {
+        return edge.advertiseHttpHost() != null ? edge.advertiseHttpHost() : advertisedHost();
+    }
+
+    /** Stage 9: the HTTP/WebSocket port they are told, given the HTTP port actually bound. */
+    public int advertisedHttpPort(int boundHttpPort) {
+        return edge.advertiseHttpPort() != 0 ? edge.advertiseHttpPort() : boundHttpPort;
+    }
+
+    /** The same settings advertising {@code host} (null: the bind host) and {@code port} (0: the bound one). */
+    public ServerConfig withAdvertised(String host, int port) {
+        return new ServerConfig(this.host, this.port, maxFrameLength, maxGroupSize, readerIdleMillis,
+                loginTimeoutMillis, maxPendingBytes, unwritableTimeoutMillis, zkConnect, nodeId, host, port,
+                zkSessionTimeoutMillis, loadRefreshMillis, redisUri, sessionTtlMillis, undeliverableMillis,
+                shutdownTimeoutMillis, delivery, edge);
     }
 
     /** The same settings with another reader idle time (tests shorten it). */
@@ -232,6 +265,7 @@ public record ServerConfig(String host, int port, int maxFrameLength, int maxGro
         if (!redis.equals("none")) {
             RedisClients.seeds(redis); // a malformed seed list fails here, in one sentence
         }
+        HostPort advertised = advertisedFromFlags(flags);
         return new ServerConfig(
                 flags.get("host", "127.0.0.1"),
                 flags.getInt("port", DEFAULT_PORT),
@@ -243,8 +277,8 @@ public record ServerConfig(String host, int port, int maxFrameLength, int maxGro
                 flags.getLong("unwritable-timeout-ms", DEFAULT_UNWRITABLE_TIMEOUT_MILLIS),
                 zk.equals("none") ? null : zk,
                 flags.get("node-id", null),
-                flags.get("advertise-host", null),
-                flags.getInt("advertise-port", 0),
+                advertised.host(),
+                advertised.port(),
                 flags.getInt("zk-session-timeout-ms", DEFAULT_ZK_SESSION_TIMEOUT_MILLIS),
                 flags.getLong("load-refresh-ms", DEFAULT_LOAD_REFRESH_MILLIS),
                 redis.equals("none") ? null : redis,
@@ -264,12 +298,34 @@ public record ServerConfig(String host, int port, int maxFrameLength, int maxGro
                 EdgeSettings.fromFlags(flags));
     }
 
+    /**
+     * {@code --advertise HOST[:PORT]}, or the stage-8 spelling {@code --advertise-host HOST --advertise-port PORT};
+     * not both: a config that says one address twice may say two.
+     */
+    private static HostPort advertisedFromFlags(Flags flags) {
+        String advertise = flags.get("advertise", null);
+        String oldHost = flags.get("advertise-host", null);
+        String oldPort = flags.get("advertise-port", null);
+        if (advertise != null) {
+            if (oldHost != null || oldPort != null) {
+                throw new IllegalArgumentException("--advertise HOST:PORT replaces --advertise-host and "
+                        + "--advertise-port (the stage-8 spelling): give one or the other, not both");
+            }
+            return HostPort.parse("--advertise", advertise, false);
+        }
+        if (oldHost != null && oldHost.isBlank()) {
+            throw new IllegalArgumentException("--advertise-host needs a host, got an empty value");
+        }
+        return new HostPort(oldHost, flags.getInt("advertise-port", 0));
+    }
+
     static Set<String> flagNames() {
         Set<String> names = new java.util.HashSet<>(EdgeSettings.FLAGS);
         names.addAll(EdgeSettings.SWITCHES);
         names.addAll(Set.of("host", "port", "max-frame", "max-group", "reader-idle-ms", "login-timeout-ms",
-                "max-pending-bytes", "unwritable-timeout-ms", "zk", "node-id", "advertise-host", "advertise-port",
-                "zk-session-timeout-ms", "load-refresh-ms", "redis", "redis-wait-replicas", "redis-wait-ms", "session-ttl-ms", "undeliverable-ms",
+                "max-pending-bytes", "unwritable-timeout-ms", "zk", "node-id", "advertise", "advertise-host",
+                "advertise-port", "zk-session-timeout-ms", "load-refresh-ms", "redis", "redis-wait-replicas",
+                "redis-wait-ms", "session-ttl-ms", "undeliverable-ms",
                 "shutdown-timeout-ms", "retention-count", "retention-ms", "resend-ms"));
         return Set.copyOf(names);
     }

@@ -52,6 +52,11 @@ final class WsClient implements AutoCloseable {
         return new WsClient(URI.create("ws://127.0.0.1:" + httpPort + path), subprotocol);
     }
 
+    /** Connects to {@code uri} (stage 9: a node's advertised address, as /api/nodes lists it). */
+    static WsClient connect(URI uri, String subprotocol) throws Exception {
+        return new WsClient(uri, subprotocol);
+    }
+
     static WsClient connect(int httpPort, String subprotocol) throws Exception {
         return connect(httpPort, WebEdge.WS_PATH, subprotocol);
     }
