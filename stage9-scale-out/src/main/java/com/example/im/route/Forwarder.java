@@ -6,6 +6,8 @@ import com.example.im.protocol.InboxEntry;
 import com.example.im.protocol.Notify;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -28,6 +30,7 @@ import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.params.XAddParams;
+import redis.clients.jedis.util.JedisClusterCRC16;
 
 /**
  * Carries messages to users on other nodes, in batches (docs/05-redis-forwarding.md, "Batching the Redis hop").
@@ -95,6 +98,8 @@ public final class Forwarder implements AutoCloseable {
     private final Thread thread;
     private volatile boolean running = true;
     private volatile long lastFailureLog;
+    private volatile int waitReplicas;
+    private volatile long waitMillis = 1_000;
 
     public Forwarder(UnifiedJedis redis, SessionStore sessions) {
         this(redis, sessions, DEFAULT_CAPACITY);
@@ -160,6 +165,53 @@ public final class Forwarder implements AutoCloseable {
         }
     }
     // end::store[]
+
+    /**
+     * Stage 9: a store is answered only once {@code replicas} replicas of every Redis server it wrote to have the
+     * writes (WAIT in the same pipeline, on the same connection, right after them), within {@code millis}. With
+     * asynchronous replication a master that dies takes its last writes with it; a message acknowledged to its sender
+     * must not be among them (docs/09-scale-out.md, "Failover windows"). 0: no WAIT (one Redis, as in stage 8).
+     */
+    public Forwarder waitForReplicas(int replicas, long millis) {
+        if (replicas < 0 || millis < 1) {
+            throw new IllegalArgumentException("replicas >= 0 and millis >= 1, got " + replicas + ", " + millis);
+        }
+        this.waitReplicas = replicas;
+        this.waitMillis = millis;
+        return this;
+    }
+
+    /**
+     * Queues one WAIT per hash slot written in {@code pipeline} (a cluster pipeline sends each to the server of its
+     * slot, after that server's writes); empty when no WAIT is asked for. One per slot, not per server: Jedis does not
+     * say which server a slot is on, and the second WAIT on a server returns at once.
+     */
+    private Map<Integer, Response<Long>> waitFor(AbstractPipeline pipeline, Collection<String> keys) {
+        Map<Integer, Response<Long>> waits = new HashMap<>();
+        int replicas = waitReplicas;
+        if (replicas > 0) {
+            for (String key : keys) {
+                waits.computeIfAbsent(JedisClusterCRC16.getSlot(key), slot -> pipeline.waitReplicas(key, replicas,
+                        waitMillis));
+            }
+        }
+        return waits;
+    }
+
+    /** The error for {@code key} when its slot's WAIT saw fewer replicas than asked for (or failed); null when not. */
+    private RuntimeException notReplicated(Map<Integer, Response<Long>> waits, String key) {
+        Response<Long> wait = waits.get(JedisClusterCRC16.getSlot(key));
+        if (wait == null) {
+            return null;
+        }
+        try {
+            long acked = wait.get();
+            return acked >= waitReplicas ? null : new JedisDataException("NOREPLICA " + key + " reached " + acked
+                    + " of " + waitReplicas + " replica(s) within " + waitMillis + " ms; not acknowledged");
+        } catch (JedisException e) {
+            return e;
+        }
+    }
 
     private static void complete(Store store, Stored stored) {
         try {
@@ -322,6 +374,7 @@ public final class Forwarder implements AutoCloseable {
         // Round trip 1: a retry gets the msg_id its first attempt got.
         List<ChatMessage> messages = new ArrayList<>(stores.size());
         List<Response<String>> claims = new ArrayList<>(stores.size());
+        Map<Integer, Response<Long>> claimWaits = Map.of();
         boolean anyClaim = stores.stream().anyMatch(s -> !s.message().getClientMsgId().isEmpty());
         if (anyClaim) {
             try (AbstractPipeline pipeline = redis.pipelined()) {
@@ -330,6 +383,10 @@ public final class Forwarder implements AutoCloseable {
                     claims.add(m.getClientMsgId().isEmpty() ? null
                             : mailboxes.claimMsgId(pipeline, m.getFromUid(), m.getClientMsgId(), m.getMsgId()));
                 }
+                // Stage 9: the idempotency records too must outlive a failover, or a retry would store again.
+                claimWaits = waitFor(pipeline, stores.stream().map(Store::message)
+                        .filter(m -> !m.getClientMsgId().isEmpty())
+                        .map(m -> MailboxStore.clientMsgIdKey(m.getFromUid(), m.getClientMsgId())).toList());
                 pipeline.sync();
             }
         }
@@ -358,12 +415,14 @@ public final class Forwarder implements AutoCloseable {
             }
         }
         Map<String, Response<Object>> appended = new LinkedHashMap<>();
+        Map<Integer, Response<Long>> appendWaits;
         try (AbstractPipeline pipeline = redis.pipelined()) {
             byRecipient.forEach((uid, indexes) -> appended.put(uid, mailboxes.append(pipeline, uid,
                     indexes.stream().map(messages::get).toList())));
             List<Pushed> notifications = new ArrayList<>();
             toNotify.forEach((node, users) -> notifications.add(xadd(pipeline, node, InboxEntry.newBuilder()
                     .setNotify(Notify.newBuilder().addAllUids(users)).build())));
+            appendWaits = waitFor(pipeline, byRecipient.keySet().stream().map(MailboxStore::mailboxKey).toList());
             pipeline.sync();
             for (Pushed notification : notifications) {
                 try {
@@ -388,10 +447,21 @@ public final class Forwarder implements AutoCloseable {
                 for (int k = 0; k < indexes.size(); k++) {
                     seqsOf.get(indexes.get(k)).put(uid, seqs.get(k));
                 }
+                RuntimeException unreplicated = notReplicated(appendWaits, MailboxStore.mailboxKey(uid));
+                if (unreplicated != null) {
+                    indexes.forEach(i -> failures.set(i, unreplicated));
+                }
             } catch (JedisException e) {
                 indexes.forEach(i -> failures.set(i, e));
             }
         });
+        for (int i = 0; i < stores.size(); i++) {
+            ChatMessage m = stores.get(i).message();
+            if (failures.get(i) == null && !m.getClientMsgId().isEmpty()) {
+                failures.set(i, notReplicated(claimWaits, MailboxStore.clientMsgIdKey(m.getFromUid(),
+                        m.getClientMsgId())));
+            }
+        }
         for (int i = 0; i < stores.size(); i++) {
             Store store = stores.get(i);
             Map<String, Long> seqs = seqsOf.get(i);

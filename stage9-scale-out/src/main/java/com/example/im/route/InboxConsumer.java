@@ -59,7 +59,9 @@ public final class InboxConsumer implements AutoCloseable {
 
     /**
      * Deletes a stream that holds nothing to deliver: nothing pending and everything delivered to the group. Run
-     * when a takeover ends, in one script so that an entry added meanwhile is never deleted with it.
+     * when a takeover ends, in one script so that an entry added meanwhile is never deleted with it. Stage 9: the
+     * script touches the stream alone (one hash slot); {@link #forget} then takes its node out of
+     * {@code im:inboxes}, which lives in another slot (docs/09-scale-out.md, "What the code had to change").
      */
     static final String DELETE_IF_CONSUMED = """
             if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
@@ -72,8 +74,33 @@ public final class InboxConsumer implements AutoCloseable {
                 if group[i] == 'last-delivered-id' and group[i + 1] ~= last then return 0 end
               end
             end
-            redis.call('SREM', KEYS[2], ARGV[2])
             return redis.call('DEL', KEYS[1])""";
+
+    /**
+     * Stage 9: takes {@code owner} out of {@code im:inboxes} unless its inbox exists. Stage 8 did this in one script
+     * over both keys; in a Redis Cluster the set and the stream are in different slots, so no script may hold both.
+     * Two steps instead, in an order that cannot lose an inbox: remove first, then look, and put it back if the
+     * stream exists. An owner that creates its stream does so before it adds itself (createGroup), so whichever
+     * way the steps interleave, an existing inbox ends up in the set. Returns true when it stayed out.
+     */
+    static boolean forget(UnifiedJedis redis, String owner) {
+        redis.srem(RedisKeys.INBOXES, owner);
+        if (redis.exists(RedisKeys.inbox(owner))) {
+            redis.sadd(RedisKeys.INBOXES, owner);
+            return false;
+        }
+        return true;
+    }
+
+    /** Deletes {@code owner}'s inbox if it is consumed to the end, then forgets it; true when deleted. */
+    static boolean deleteIfConsumed(UnifiedJedis redis, String owner) {
+        if (Long.valueOf(1L).equals(redis.eval(DELETE_IF_CONSUMED, List.of(RedisKeys.inbox(owner)),
+                List.of(RedisKeys.GROUP)))) {
+            forget(redis, owner);
+            return true;
+        }
+        return false;
+    }
 
     private final UnifiedJedis redis;
     private final String nodeId;
@@ -209,8 +236,7 @@ public final class InboxConsumer implements AutoCloseable {
                 passes++;
                 if (idle && System.currentTimeMillis() >= stopWhenIdleAfter) {
                     log.info("inbox {} is empty and no longer written to; consumer {} stops", key, nodeId);
-                    if (takeover() && Long.valueOf(1L).equals(redis.eval(DELETE_IF_CONSUMED,
-                            List.of(key, RedisKeys.INBOXES), List.of(RedisKeys.GROUP, inboxOwner)))) {
+                    if (takeover() && deleteIfConsumed(redis, inboxOwner)) {
                         log.info("deleted the consumed inbox {} of departed node {}", key, inboxOwner);
                     }
                     return;
@@ -610,7 +636,9 @@ public final class InboxConsumer implements AutoCloseable {
 
     private long redisMillis() {
         @SuppressWarnings("unchecked")
-        List<Object> time = (List<Object>) redis.eval("return redis.call('TIME')");
+        // Stage 9: with a key, so that a cluster runs it on the server that holds this inbox (its stream ids are on
+        // that server's clock); a keyless script has no server to go to.
+        List<Object> time = (List<Object>) redis.eval("return redis.call('TIME')", List.of(key), List.of());
         return Long.parseLong(asString(time.get(0))) * 1_000 + Long.parseLong(asString(time.get(1))) / 1_000;
     }
 

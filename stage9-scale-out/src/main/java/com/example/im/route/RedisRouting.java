@@ -25,7 +25,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.ConnectionPoolConfig;
 import redis.clients.jedis.DefaultJedisClientConfig;
-import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.params.SetParams;
 
 /**
@@ -56,7 +56,8 @@ public final class RedisRouting implements AutoCloseable {
 
     private final String nodeId;
     private final SessionMap sessions;
-    private final RedisClient redis;
+    private final UnifiedJedis redis;
+    private final boolean cluster;
     private final SessionStore store;
     private final MailboxStore mailboxes;
     private final Pusher pusher;
@@ -89,9 +90,40 @@ public final class RedisRouting implements AutoCloseable {
      * Stage 7's reliable delivery: how long mailboxes keep messages, how many a connection may have unacknowledged,
      * when an unacknowledged push is sent again, how often mailboxes are compared with what was pushed.
      */
-    public record DeliverySettings(MailboxStore.Retention retention, int window, long resendMillis, long compareMillis) {
+    public record DeliverySettings(MailboxStore.Retention retention, int window, long resendMillis, long compareMillis,
+                                   int waitReplicas, long waitMillis) {
+
+        /** {@link #waitReplicas} that means "1 on a Redis Cluster, 0 on one server". */
+        public static final int AUTO = -1;
+
+        public DeliverySettings {
+            if (waitReplicas < AUTO || waitMillis < 1) {
+                throw new IllegalArgumentException("--redis-wait-replicas must be 0 or more (or auto) and"
+                        + " --redis-wait-ms 1 or more, got " + waitReplicas + " and " + waitMillis);
+            }
+        }
+
+        /** Stage 7's settings; WAIT as {@link #AUTO} decides. */
+        public DeliverySettings(MailboxStore.Retention retention, int window, long resendMillis, long compareMillis) {
+            this(retention, window, resendMillis, compareMillis, AUTO, 1_000);
+        }
+
         public static DeliverySettings defaults() {
             return new DeliverySettings(new MailboxStore.Retention(10_000, 7L * 24 * 3_600_000), 256, 5_000, 5_000);
+        }
+
+        /**
+         * Stage 9: a stored message is acknowledged only once {@code replicas} replicas have it (WAIT), within
+         * {@code millis}; else the send fails and the client sends it again (docs/09-scale-out.md, "Failover
+         * windows").
+         */
+        public DeliverySettings withWait(int replicas, long millis) {
+            return new DeliverySettings(retention, window, resendMillis, compareMillis, replicas, millis);
+        }
+
+        /** The replicas to wait for, with {@link #AUTO} resolved for a cluster or a single server. */
+        public int replicasToWait(boolean cluster) {
+            return waitReplicas == AUTO ? (cluster ? 1 : 0) : waitReplicas;
         }
     }
 
@@ -114,23 +146,20 @@ public final class RedisRouting implements AutoCloseable {
         pool.setMinIdle(2);
         pool.setMaxWait(Duration.ofSeconds(2));
         // Every call is bounded: 2 s for a reply, and for the inbox's blocking read its 500 ms block plus 2 s — a
-        // Redis that stops answering (paused, a network blackhole) must not hang a thread forever. (The client
-        // config comes first: fromURI adds the URI's user, password and database to it.)
-        this.redis = RedisClient.builder()
-                .clientConfig(DefaultJedisClientConfig.builder().connectionTimeoutMillis(2_000)
-                        .socketTimeoutMillis(2_000).blockingSocketTimeoutMillis(2_500).build())
-                .fromURI(redisUri).poolConfig(pool).build();
-        try {
-            RedisVersion.check(redis, redisUri); // too old: say so now, not at the first login or takeover
-        } catch (RuntimeException e) {
-            redis.close();
-            throw e;
-        }
+        // Redis that stops answering (paused, a network blackhole) must not hang a thread forever.
+        // Stage 9: one server or a Redis Cluster, as the seeds of redisUri say (RedisClients); the same checks.
+        RedisClients.Opened opened = RedisClients.open(redisUri, DefaultJedisClientConfig.builder()
+                .connectionTimeoutMillis(2_000).socketTimeoutMillis(2_000).blockingSocketTimeoutMillis(2_500).build(),
+                pool);
+        this.redis = opened.redis();
+        this.cluster = opened.cluster();
+        log.info("node {} uses {}", nodeId, opened.description());
         this.store = new SessionStore(redis, sessionTtlMillis);
         this.mailboxes = new MailboxStore(redis, delivery.retention());
         this.pusher = new Pusher(mailboxes, sessions, delivery.window(), delivery.resendMillis(),
                 delivery.compareMillis());
-        this.forwarder = new Forwarder(redis, store, Forwarder.DEFAULT_CAPACITY, mailboxes, nodeId);
+        this.forwarder = new Forwarder(redis, store, Forwarder.DEFAULT_CAPACITY, mailboxes, nodeId)
+                .waitForReplicas(delivery.replicasToWait(cluster), delivery.waitMillis());
         this.inbox = new InboxConsumer(redis, nodeId, sessions, store, 256, undeliverableMillis, 1_000);
         inbox.onNotify(pusher::poke);
         this.renewal = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "im-renewal"));
@@ -476,8 +505,7 @@ public final class RedisRouting implements AutoCloseable {
                         || presence(owner) != InboxConsumer.Presence.GONE) {
                     continue;
                 }
-                if (Long.valueOf(0L).equals(redis.eval(FORGET_IF_NO_INBOX,
-                        List.of(RedisKeys.inbox(owner), RedisKeys.INBOXES), List.of(owner)))) {
+                if (!InboxConsumer.forget(redis, owner)) {
                     adopt(owner, "its inbox had no consumer");
                 }
             }
@@ -490,11 +518,6 @@ public final class RedisRouting implements AutoCloseable {
             metrics.redisError();
         }
     }
-
-    /** Removes a node from im:inboxes if its inbox is gone (one step: a stream created meanwhile is never forgotten). */
-    static final String FORGET_IF_NO_INBOX = """
-            if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-            return redis.call('SREM', KEYS[2], ARGV[1]) + 1""";
 
     static final String EXTEND_IF_OURS = """
             if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
@@ -574,8 +597,7 @@ public final class RedisRouting implements AutoCloseable {
         if (leaving && !halted && consumersStopped && System.currentTimeMillis() < deadlineMillis) {
             try {
                 // An inbox drained to the end is deleted (with its consumer group): nobody has to adopt it.
-                redis.eval(InboxConsumer.DELETE_IF_CONSUMED, List.of(RedisKeys.inbox(nodeId), RedisKeys.INBOXES),
-                        List.of(RedisKeys.GROUP, nodeId));
+                InboxConsumer.deleteIfConsumed(redis, nodeId);
                 redis.del(RedisKeys.leaving(nodeId));
             } catch (RuntimeException e) {
                 log.warn("could not clear the leaving marker of {} ({}); survivors wait for it to expire", nodeId,

@@ -37,6 +37,11 @@ public final class RedisVersion {
                     e.toString(), MINIMUM[0], MINIMUM[1]);
             return;
         }
+        check(info, uri);
+    }
+
+    /** The same check on an {@code INFO server} reply already read (stage 9 reads it from a seed of the cluster). */
+    public static void check(String info, String uri) {
         String problem = problem(info);
         if (problem != null) {
             throw new IllegalStateException("Redis at " + uri + ": " + problem);

@@ -2,6 +2,7 @@ package com.example.im.server;
 
 import com.example.im.config.Flags;
 import com.example.im.route.MailboxStore;
+import com.example.im.route.RedisClients;
 import com.example.im.route.RedisRouting;
 import java.util.Set;
 
@@ -34,7 +35,8 @@ import java.util.Set;
  * @param zkSessionTimeoutMillis how long ZooKeeper keeps a silent node's znode: after a crash, clients may be sent to
  *                       the dead node for this long
  * @param loadRefreshMillis how often the connection count in the znode is refreshed
- * @param redisUri       Redis for sessions and inboxes ("redis://host:port"); null: no cross-node delivery (stage 4)
+ * @param redisUri       Redis for sessions and inboxes ("redis://host:port"; stage 9: or the comma-separated seeds of a
+ *                       Redis Cluster, see RedisClients); null: no cross-node delivery (stage 4)
  * @param sessionTtlMillis how long a user's session in Redis outlives its node's last renewal: after a crash, the
  *                       users of the dead node look online for at most this long
  * @param undeliverableMillis how long a message in this node's inbox waits for a recipient who is not connected here
@@ -73,7 +75,8 @@ public record ServerConfig(String host, int port, int maxFrameLength, int maxGro
                               [--unwritable-timeout-ms 15000] [--zk 127.0.0.1:2181 | --zk none] [--node-id ID]
                               [--advertise-host HOST] [--advertise-port PORT] [--zk-session-timeout-ms 10000]
                               [--load-refresh-ms 5000]
-                              [--redis redis://127.0.0.1:6379 | --redis none] [--session-ttl-ms 30000]
+                              [--redis redis://127.0.0.1:6379 | --redis redis://h1:p1,redis://h2:p2,... | --redis none]
+                              [--redis-wait-replicas auto] [--redis-wait-ms 1000] [--session-ttl-ms 30000]
                               [--undeliverable-ms 30000] [--shutdown-timeout-ms 10000]
                               [--retention-count 10000] [--retention-ms 604800000] [--resend-ms 5000]
                               [--http-port 8001] --auth-key BASE64 (or IM_AUTH_KEY) [--dev-token-issuer]
@@ -206,9 +209,29 @@ public record ServerConfig(String host, int port, int maxFrameLength, int maxGro
                 RedisRouting.DeliverySettings.defaults(), EdgeSettings.forTests());
     }
 
+    /** {@code --redis-wait-replicas}: "auto" (1 on a Redis Cluster, 0 on one server) or a count. */
+    static int waitReplicas(String value) {
+        if (value.equals("auto")) {
+            return RedisRouting.DeliverySettings.AUTO;
+        }
+        try {
+            int n = Integer.parseInt(value);
+            if (n >= 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // below
+        }
+        throw new IllegalArgumentException("--redis-wait-replicas must be auto or a number >= 0, got \"" + value
+                + "\"");
+    }
+
     public static ServerConfig fromFlags(Flags flags) {
         String zk = flags.get("zk", DEFAULT_ZK);
         String redis = flags.get("redis", DEFAULT_REDIS);
+        if (!redis.equals("none")) {
+            RedisClients.seeds(redis); // a malformed seed list fails here, in one sentence
+        }
         return new ServerConfig(
                 flags.get("host", "127.0.0.1"),
                 flags.getInt("port", DEFAULT_PORT),
@@ -235,7 +258,9 @@ public record ServerConfig(String host, int port, int maxFrameLength, int maxGro
                                 .maxAgeMillis())),
                         RedisRouting.DeliverySettings.defaults().window(),
                         flags.getLong("resend-ms", RedisRouting.DeliverySettings.defaults().resendMillis()),
-                        RedisRouting.DeliverySettings.defaults().compareMillis()),
+                        RedisRouting.DeliverySettings.defaults().compareMillis())
+                        .withWait(waitReplicas(flags.get("redis-wait-replicas", "auto")),
+                                flags.getLong("redis-wait-ms", RedisRouting.DeliverySettings.defaults().waitMillis())),
                 EdgeSettings.fromFlags(flags));
     }
 
@@ -244,7 +269,7 @@ public record ServerConfig(String host, int port, int maxFrameLength, int maxGro
         names.addAll(EdgeSettings.SWITCHES);
         names.addAll(Set.of("host", "port", "max-frame", "max-group", "reader-idle-ms", "login-timeout-ms",
                 "max-pending-bytes", "unwritable-timeout-ms", "zk", "node-id", "advertise-host", "advertise-port",
-                "zk-session-timeout-ms", "load-refresh-ms", "redis", "session-ttl-ms", "undeliverable-ms",
+                "zk-session-timeout-ms", "load-refresh-ms", "redis", "redis-wait-replicas", "redis-wait-ms", "session-ttl-ms", "undeliverable-ms",
                 "shutdown-timeout-ms", "retention-count", "retention-ms", "resend-ms"));
         return Set.copyOf(names);
     }
