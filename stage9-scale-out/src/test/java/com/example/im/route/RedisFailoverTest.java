@@ -11,6 +11,8 @@ import com.example.im.protocol.ChatMessage;
 import com.example.im.protocol.Envelope;
 import com.example.im.protocol.ErrorCode;
 import com.example.im.server.ChatServer;
+import com.example.im.server.WireFrames;
+import com.example.im.testkit.RawSocketClient;
 import com.example.im.testkit.RedisClusterExtension;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -130,6 +132,52 @@ class RedisFailoverTest {
             assertThat(seqs).isSorted().doesNotHaveDuplicates();
         }
         clients.forEach(ChatClient::close);
+    }
+
+    /**
+     * {@code --redis-wait-replicas 1} (the default on a cluster) with both replicas of bob's mailbox master gone: a
+     * send to bob is refused (UNAVAILABLE) rather than acknowledged, since a failover now could lose it; the same
+     * client_msg_id sent again once a replica is back is acknowledged, and bob gets the message once.
+     */
+    @Test
+    void aSendIsRefusedWhileTheMailboxMasterHasNoReplicaAndAcknowledgedOnceOneIsBack() throws Exception {
+        ChatServer a = nodes.start();
+        ChatServer b = nodes.start();
+        int master = redis.cluster().masterOf(MailboxStore.mailboxKey("bob"));
+        List<Integer> replicas = redis.cluster().replicasOf(master);
+        assertThat(replicas).hasSize(2);
+        try (RawSocketClient alice = RawProtocol.rawLogin(a, "alice", 0);
+             RawSocketClient bob = RawProtocol.rawLogin(b, "bob", 0)) {
+            WireFrames.write(alice, RawProtocol.chat("bob", "before", "c-0"));
+            assertThat(RawProtocol.nextReply(alice).hasSendAck()).isTrue();
+            ChatMessage before = RawProtocol.nextMessage(bob);
+            assertThat(before.getContent()).isEqualTo("before");
+            WireFrames.write(bob, RawProtocol.ack(before.getSeq()));
+
+            replicas.forEach(port -> redis.cluster().kill(port));
+            WireFrames.write(alice, RawProtocol.chat("bob", "while alone", "c-1"));
+            Envelope refused = RawProtocol.nextReply(alice);
+            assertThat(refused.hasError()).as("refused, not acknowledged: " + refused).isTrue();
+            assertThat(refused.getError().getCode()).isEqualTo(ErrorCode.UNAVAILABLE);
+            assertThat(refused.getError().getClientMsgId()).isEqualTo("c-1");
+
+            redis.cluster().restart(replicas.get(0));
+            WireFrames.write(alice, RawProtocol.chat("bob", "while alone", "c-1")); // the client's retry
+            Envelope acked = RawProtocol.nextReply(alice);
+            assertThat(acked.hasSendAck()).as("acknowledged after the replica came back: " + acked).isTrue();
+            WireFrames.write(alice, RawProtocol.chat("bob", "after", "c-2"));
+            assertThat(RawProtocol.nextReply(alice).hasSendAck()).isTrue();
+
+            // bob: the refused-then-retried message once (it may have been stored by the refused try: the retry
+            // finds it), then the next one
+            List<String> got = new ArrayList<>();
+            while (got.size() < 2) {
+                ChatMessage m = RawProtocol.nextMessage(bob);
+                got.add(m.getContent());
+                WireFrames.write(bob, RawProtocol.ack(m.getSeq()));
+            }
+            assertThat(got).containsExactly("while alone", "after");
+        }
     }
 
     private static List<String> texts(Recorder seen) {
