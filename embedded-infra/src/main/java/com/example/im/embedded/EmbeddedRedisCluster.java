@@ -274,6 +274,15 @@ public final class EmbeddedRedisCluster implements AutoCloseable {
         return port;
     }
 
+    /** The ports of the replicas that follow the master on {@code masterPort} now (and are not failed), sorted. */
+    public List<Integer> replicasOf(int masterPort) {
+        List<NodeLine> view = nodesView(livePorts().get(0));
+        String masterId = view.stream().filter(n -> n.port == masterPort).map(NodeLine::id).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no node on port " + masterPort));
+        return view.stream().filter(n -> n.flags.contains("slave") && !n.flags.contains("fail")
+                && masterId.equals(n.masterId)).map(NodeLine::port).sorted().toList();
+    }
+
     /**
      * Kills the master on {@code port} with SIGKILL, a crash: its replica takes over after the node timeout
      * ({@link #awaitFailover}). {@code killMaster(masterOf(key))} kills the one holding {@code key}.
@@ -281,12 +290,22 @@ public final class EmbeddedRedisCluster implements AutoCloseable {
      * @return the killed process's id
      */
     public long killMaster(int port) {
+        if (!masterPorts().contains(port)) {
+            throw new IllegalStateException("port " + port + " is not a master now; masters: " + masterPorts());
+        }
+        return kill(port);
+    }
+
+    /**
+     * Kills the node on {@code port}, master or replica, with SIGKILL. A replica gone leaves the cluster ok, but its
+     * master has one copy fewer: a {@code WAIT 1} there times out until it is {@link #restart}ed.
+     *
+     * @return the killed process's id
+     */
+    public long kill(int port) {
         EmbeddedRedis node = node(port);
         if (node == null) {
             throw new IllegalStateException("no running node on port " + port + " (nodes: " + ports() + ")");
-        }
-        if (!masterPorts().contains(port)) {
-            throw new IllegalStateException("port " + port + " is not a master now; masters: " + masterPorts());
         }
         long pid = node.pid();
         node.kill();
@@ -301,7 +320,7 @@ public final class EmbeddedRedisCluster implements AutoCloseable {
      * Waits (bounded) until every surviving node says {@code cluster_state:ok} and serves every slot from a live
      * master, all of them agreeing.
      *
-     * @return the time from the last {@link #killMaster} to that moment (from now when nothing was killed)
+     * @return the time from the last {@link #kill} to that moment (from now when nothing was killed)
      */
     public Duration awaitFailover() {
         long from = lastKillNanos != 0 ? lastKillNanos : System.nanoTime();
@@ -326,8 +345,8 @@ public final class EmbeddedRedisCluster implements AutoCloseable {
 
     /**
      * Starts the killed node on {@code port} again, with its node file: it rejoins and, its slots now served by the
-     * replica that took over, becomes that master's replica. Returns when it is connected to its master and the
-     * cluster is ok everywhere.
+     * replica that took over, becomes that master's replica (a killed replica follows its master again). Returns
+     * when it is connected to its master and the cluster is ok everywhere.
      */
     public void restart(int port) {
         if (!ports().contains(port)) {
@@ -437,7 +456,7 @@ public final class EmbeddedRedisCluster implements AutoCloseable {
     }
 
     /** One line of CLUSTER NODES: {@code <id> <ip:port@cport> <flags> <master> ... <slot ranges>}. */
-    private record NodeLine(String id, int port, Set<String> flags, List<int[]> slots) {
+    private record NodeLine(String id, int port, Set<String> flags, String masterId, List<int[]> slots) {
     }
 
     private static final Pattern ADDRESS = Pattern.compile("^[^:]*:(\\d+)@");
@@ -463,7 +482,7 @@ public final class EmbeddedRedisCluster implements AutoCloseable {
                 String[] range = f[i].split("-");
                 slots.add(new int[] {Integer.parseInt(range[0]), Integer.parseInt(range[range.length - 1])});
             }
-            lines.add(new NodeLine(f[0], Integer.parseInt(m.group(1)), Set.of(f[2].split(",")), slots));
+            lines.add(new NodeLine(f[0], Integer.parseInt(m.group(1)), Set.of(f[2].split(",")), f[3], slots));
         }
         lines.sort(Comparator.comparingInt(NodeLine::port));
         return lines;

@@ -49,13 +49,15 @@ class EmbeddedRedisClusterTest {
 
             String key = keyOnMaster.values().iterator().next();
             int victim = cluster.masterOf(key);
+            List<Integer> replicas = cluster.replicasOf(victim);
+            assertThat(replicas).hasSize(1).doesNotContainAnyElementsOf(cluster.masterPorts());
             List<Integer> before = cluster.masterPorts();
             long pid = cluster.killMaster(victim);
             assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
             Duration took = cluster.awaitFailover();
 
             int promoted = cluster.masterOf(key);
-            assertThat(promoted).isNotEqualTo(victim).isNotIn(before);
+            assertThat(promoted).isNotEqualTo(victim).isNotIn(before).isEqualTo(replicas.get(0));
             assertThat(cluster.masterPorts()).hasSize(3).doesNotContain(victim);
             try (RedisClusterClient client = RedisClusterClient.create(seeds)) {
                 for (String k : keyOnMaster.values()) {
@@ -72,6 +74,7 @@ class EmbeddedRedisClusterTest {
                 assertThat(replication).contains("role:slave").contains("master_port:" + promoted);
             }
             assertThat(cluster.masterPorts()).doesNotContain(victim).contains(promoted);
+            assertThat(cluster.replicasOf(promoted)).containsExactly(victim);
         }
     }
 }
