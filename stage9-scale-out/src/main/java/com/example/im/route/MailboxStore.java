@@ -138,8 +138,8 @@ public final class MailboxStore {
     }
 
     /**
-     * Stage 9: {@link #read} returns only what {@code replicas} replicas already have (docs/09-scale-out.md, "A push
-     * that waits for replication"). A message pushed to its recipient before it reached a replica could die with its
+     * Stage 9: {@link #read} returns only what {@code replicas} replicas already have (docs/09-scale-out.md, "Failover
+     * windows"). A message pushed to its recipient before it reached a replica could die with its
      * master; the promoted replica's counter would then be behind what the recipient has shown, and the next message
      * would get a seq the recipient drops as a duplicate. 0: read what the server has (one Redis, as in stage 8).
      */
