@@ -107,6 +107,14 @@ public final class RedisClients {
             return new Opened(RedisClient.builder().clientConfig(timeouts).fromURI(first.toString())
                     .poolConfig(pool).build(), false, "Redis " + first);
         }
+        for (URI seed : seeds) {
+            if (JedisURIHelper.getDBIndex(seed) != 0) {
+                // A cluster has database 0 only: run there, the keys would mix with whoever uses it.
+                throw new IllegalArgumentException("--redis: " + seed + " names database "
+                        + JedisURIHelper.getDBIndex(seed) + ", but a Redis Cluster has database 0 only: drop the /"
+                        + JedisURIHelper.getDBIndex(seed));
+            }
+        }
         Set<HostAndPort> nodes = new LinkedHashSet<>();
         seeds.forEach(s -> nodes.add(new HostAndPort(s.getHost(), s.getPort())));
         RedisClusterClient client = RedisClusterClient.builder().nodes(nodes).clientConfig(config)
