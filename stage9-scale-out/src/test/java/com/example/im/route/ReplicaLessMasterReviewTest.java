@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.example.im.protocol.ChatMessage;
+import com.example.im.protocol.Envelope;
+import com.example.im.protocol.ErrorCode;
 import com.example.im.server.ChatServer;
 import com.example.im.server.WireFrames;
 import com.example.im.testkit.RawSocketClient;
@@ -95,6 +97,38 @@ class ReplicaLessMasterReviewTest {
             assertThat(RawProtocol.nextMessage(carolClient).getContent()).isEqualTo("hello carol");
         } finally {
             clients.forEach(RawSocketClient::close);
+        }
+    }
+
+    /**
+     * The same on the send side: a group message whose members' mailboxes are on a master without a replica is
+     * refused after one WAIT of {@code --redis-wait-ms} on that server, not one per member's slot one after the other
+     * (8 members: 8 s on the forwarder thread, and every sender of the node waiting behind it).
+     */
+    @Test
+    void aStoreWaitsOnceForAServerWithoutReplicaNotOncePerSlot() throws Exception {
+        ChatServer node = nodes.start();
+        int alone = redis.cluster().masterPorts().get(0);
+        List<String> members = new ArrayList<>();
+        java.util.Set<Integer> slots = new java.util.HashSet<>();
+        for (int i = 0; members.size() < 8; i++) {
+            String uid = "m" + i;
+            int slot = JedisClusterCRC16.getSlot(MailboxStore.mailboxKey(uid));
+            if (redis.cluster().masterOfSlot(slot) == alone && slots.add(slot)) {
+                members.add(uid);
+            }
+        }
+        redis.cluster().replicasOf(alone).forEach(port -> redis.cluster().kill(port));
+        try (RawSocketClient alice = RawProtocol.rawLogin(node, "alice", 0)) {
+            long sent = System.nanoTime();
+            WireFrames.write(alice, RawProtocol.group(members, "to eight slots of one server", "g-1"));
+            Envelope answer = RawProtocol.nextReply(alice);
+            long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sent);
+            assertThat(answer.hasError()).as("refused: no replica has it: " + answer).isTrue();
+            assertThat(answer.getError().getCode()).isEqualTo(ErrorCode.UNAVAILABLE);
+            assertThat(Duration.ofMillis(tookMillis))
+                    .as("the refusal took %d ms for %d slots on one server", tookMillis, members.size())
+                    .isLessThan(Duration.ofSeconds(4));
         }
     }
 }
