@@ -63,6 +63,7 @@ cleanup() {
     exit "$status"
   fi
   if [ "$status" -ne 0 ]; then
+    for f in "$work"/*.out; do [ -f "$f" ] && { echo "--- console $(basename "$f" .out)" >&2; cat "$f" >&2; }; done
     for c in $("${podman[@]}" ps -a --format '{{.Names}}' 2>/dev/null); do
       echo "--- last lines of $c" >&2; "${podman[@]}" logs --tail 15 "$c" >&2 2>&1 || true
     done
@@ -154,7 +155,7 @@ await 30 "alice logged in on 127.0.0.1:7001" shows alice "connected to 127.0.0.1
 await 30 "bob logged in on 127.0.0.1:7003" shows bob "connected to 127.0.0.1:7003 as bob"
 type_in alice "SEND bob hello-from-node-1"
 await 20 "bob got alice's message" shows bob "MSG alice: hello-from-node-1"
-await 10 "alice's send acknowledged" shows alice "to bob"
+await 30 "alice's send acknowledged" shows alice "to bob"
 type_in bob "SEND alice hello-from-node-3"
 await 20 "alice got bob's reply" shows alice "MSG bob: hello-from-node-3"
 
@@ -192,6 +193,11 @@ grep -n "" "$work/bob.out" | tail -8 | sed 's/^/    bob| /'
 
 say "down"
 type_in alice QUIT; type_in bob QUIT
+# The nodes first, by hand, to see that SIGTERM runs the graceful shutdown (the JVM exits 143 after it).
+for s in im1 im2 im3; do
+  "${podman[@]}" stop -t 30 "$(container "$s")" >/dev/null 2>&1
+  "${podman[@]}" logs "$(container "$s")" 2>&1 | grep -q "shutdown $s complete" || fail "$s: no graceful shutdown on SIGTERM"
+done
 "${compose[@]}" down -t 30 > "$work/down.log" 2>&1 || { cat "$work/down.log"; fail "podman-compose down"; }
 left=$("${podman[@]}" ps -a --format '{{.Names}}')
 [ -z "$left" ] || fail "containers left after down: $left"
