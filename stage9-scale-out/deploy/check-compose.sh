@@ -151,11 +151,15 @@ shows() { grep -qF -- "$2" "$work/$1.out"; }
 say "consoles: alice on node 1 (7001), bob on node 3 (7003)"
 console alice 7001
 console bob 7003
-await 30 "alice logged in on 127.0.0.1:7001" shows alice "connected to 127.0.0.1:7001 as alice"
-await 30 "bob logged in on 127.0.0.1:7003" shows bob "connected to 127.0.0.1:7003 as bob"
+await 30 "alice connected to 127.0.0.1:7001" shows alice "connected to 127.0.0.1:7001 as alice"
+await 30 "bob connected to 127.0.0.1:7003" shows bob "connected to 127.0.0.1:7003 as bob"
+# "connected" comes before the node's login ack; a message sent before bob's login completes is stored for him
+# ("to nobody (offline ...)"), so wait for both acks.
+await 30 "alice logged in" shows alice "OK login alice"
+await 30 "bob logged in" shows bob "OK login bob"
 type_in alice "SEND bob hello-from-node-1"
 await 20 "bob got alice's message" shows bob "MSG alice: hello-from-node-1"
-await 30 "alice's send acknowledged" shows alice "to bob"
+await 30 "alice's send acknowledged as sent to bob, online" shows alice "to bob"
 type_in bob "SEND alice hello-from-node-3"
 await 20 "alice got bob's reply" shows alice "MSG bob: hello-from-node-3"
 
