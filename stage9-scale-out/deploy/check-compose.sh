@@ -190,6 +190,9 @@ rejoined() {
 await 60 "$victim back as a replica" rejoined
 type_in alice "SEND bob after-the-failover"
 await 60 "bob got the message sent after the failover" shows bob "MSG alice: after-the-failover"
+acks() { [ "$(grep -c 'OK sent .* to bob' "$work/alice.out")" -ge 3 ]; }   # hello, during, after
+await 60 "alice's three sends to bob acknowledged" acks
+[ "$(grep -c 'MSG alice: ' "$work/bob.out")" = 3 ] || fail "bob did not get exactly alice's 3 messages"
 if shows bob "MSG alice: during-the-failover"; then during="delivered"; else during="not delivered"; fi
 echo "  the message sent while $victim was down: $during (the client resends on ERR unavailable); the consoles:"
 grep -n "" "$work/alice.out" | tail -12 | sed 's/^/    alice| /'
