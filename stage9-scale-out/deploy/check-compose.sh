@@ -8,6 +8,7 @@
 # at once if one is taken.
 #
 #   bash stage9-scale-out/deploy/check-compose.sh          # IM_COMPOSE_KEEP=1 leaves the stack and the work folder up
+#                                                          # IM_COMPOSE_SKIP_BUILD=1 uses the jar already built (CI)
 #
 # podman-compose 1.0.3 (Debian 12) ignores depends_on conditions, so the services are brought up in the order Docker
 # Compose v2 would (ZooKeeper and Redis, healthy; the cluster job, completed; the nodes), each step with podman-compose
@@ -76,7 +77,8 @@ cleanup() {
 trap cleanup EXIT
 
 say "the jar"
-./mvnw -o -q -pl stage9-scale-out -am package -DskipTests
+# IM_COMPOSE_SKIP_BUILD=1: the jar was just built (CI's ./mvnw verify); otherwise build it, so it is the code here.
+[ "${IM_COMPOSE_SKIP_BUILD:-}" = 1 ] || ./mvnw -o -q -pl stage9-scale-out -am package -DskipTests
 [ -f "$jar" ] || fail "$jar was not built"
 
 # The stand-in images, plus what the official images have and compose.yaml's health checks and cluster job use: bash
