@@ -1,12 +1,15 @@
 package com.example.im.shutdown;
 
-import com.example.im.testkit.FreePorts;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.awaitility.Awaitility;
 
 /**
  * A node in a JVM of its own, started with the same classpath as the tests and the real {@code ChatServer.main}, so
@@ -15,19 +18,19 @@ import java.util.concurrent.TimeUnit;
 final class ForkedNode implements AutoCloseable {
 
     final String nodeId;
-    final int port;
+    /** The port the node bound; 0 until its log has said (see {@link #port()}). */
+    private volatile int port;
     final Path log;
     private final Process process;
 
     ForkedNode(String nodeId, String zk, String redis) throws IOException {
         this.nodeId = nodeId;
-        this.port = FreePorts.next();
         this.log = Path.of("target", "forked-" + nodeId + ".log");
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"),
                 "com.example.im.server.ChatServer",
-                "--port", Integer.toString(port), "--node-id", nodeId, "--zk", zk, "--redis", redis,
+                "--port", "0", "--node-id", nodeId, "--zk", zk, "--redis", redis,
                 "--zk-session-timeout-ms", Integer.toString(Cluster6.ZK_SESSION_MS),
                 "--session-ttl-ms", Long.toString(Cluster6.SESSION_TTL_MS),
                 "--load-refresh-ms", "200", "--shutdown-timeout-ms", "10000"));
@@ -51,6 +54,28 @@ final class ForkedNode implements AutoCloseable {
     void kill() throws InterruptedException {
         process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
     }
+
+    /**
+     * The port the node listens on. It binds port 0 and logs the port it got: a free port picked here and handed to
+     * it could be taken (by any connection's ephemeral port) before the new JVM binds it, which failed a test now and
+     * then on a loaded machine. Waits, bounded, for the log line.
+     */
+    int port() {
+        if (port == 0) {
+            Awaitility.await("node " + nodeId + " to log the port it listens on (" + log + ")")
+                    .atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() -> {
+                        Matcher m = LISTENING.matcher(logText());
+                        if (m.find()) {
+                            port = Integer.parseInt(m.group(1));
+                        }
+                        return port != 0;
+                    });
+        }
+        return port;
+    }
+
+    private static final Pattern LISTENING =
+            Pattern.compile("chat server \\S+ listening on /127\\.0\\.0\\.1:(\\d+)");
 
     String logText() throws IOException {
         File file = log.toFile();

@@ -161,7 +161,7 @@ class DeliveryUnderNodeFaultsTest {
 
             // (a loaded machine can make even a running node miss pongs: alice then came back to it, preferred)
             await().atMost(Duration.ofSeconds(20)).until(() -> alice.client().isOpen()
-                    && alice.client().address().getPort() == a.port);
+                    && alice.client().address().getPort() == a.port());
             a.pause();
             try {
                 sending(sam, both, 20, 50).join();
