@@ -44,6 +44,11 @@ public final class Bench {
                 reliable   10. stage 7 (reliable delivery) against stage 6 under scenario 3's load, cross-node and
                                same-node, both stages' nodes forked from their jars: msgs/s, latency, node CPU, Redis
                                commands and round trips per message; Redis memory per message stored for offline users
+                cluster    11. stage 9 (scale-out): cross-node reliable delivery on Redis Cluster (1, 2, 3 masters,
+                               WAIT 0; 3 masters x 1 replica, WAIT 1) against one Redis (WAIT off): msgs/s, latency,
+                               CPU per message of the nodes and of every redis-server; unit costs for the paper
+                               model (Redis memory per online user and per stored message, node memory per
+                               connection)
                 traffic     9. N users on two nodes, each message from a random user to a random other, Poisson
                                arrivals: the highest rate with p99 <= 50 ms, and the CPU per message at that rate
                 all         every scenario above, one table
@@ -60,14 +65,18 @@ public final class Bench {
                              then bisecting; each step --warmup + --seconds), --ping-ms (a silent user pings)
               reliable flags: --stored 20000 (messages stored for the memory figure), --stage6-jar PATH,
                              --stage7-jar PATH (default: <module>/target/<module>.jar here or in a parent directory)
-              every run:     --rounds 3: scenarios 1-5, 7 and 10 run this many times, interleaved (baseline and measured
-                             in each round); the table gives medians. Scenarios 6, 8 and 9 run once.
+              cluster flags: --cluster-masters 1,2,3 (cluster sizes without replicas; none: only the baseline and
+                             3 x 1 with WAIT 1), --cluster-users 2000
+                             (idle logged-in users for the per-user costs), --stored, --stage9-jar PATH
+              every run:     --rounds 3: scenarios 1-5, 7, 10 and 11 run this many times, interleaved (baseline and
+                             measured in each round); the table gives medians. Scenarios 6, 8 and 9 run once.
               output:        --markdown FILE (the table as Markdown, for docs/benchmarks.md)""";
 
     static final Set<String> FLAGS = Set.of("pairs", "window", "size", "seconds", "warmup", "load-threads", "redis",
             "groups", "group-size", "group-window", "load", "rate", "connections", "per-process", "ping-ms",
             "hold-seconds", "jmh-forks", "jmh-iterations", "jmh-time", "markdown", "jvm-warmup", "rounds", "rtts",
-            "users", "start-rate", "steps", "stored", "stage6-jar", "stage7-jar");
+            "users", "start-rate", "steps", "stored", "stage6-jar", "stage7-jar", "stage9-jar", "cluster-masters",
+            "cluster-users");
 
     /** What {@code smoke} changes: seconds, not minutes, on a 2-core CI machine. */
     static final Map<String, String> SMOKE = Map.ofEntries(Map.entry("pairs", "2"), Map.entry("window", "4"),
@@ -76,7 +85,8 @@ public final class Bench {
             Map.entry("per-process", "120"), Map.entry("ping-ms", "1000"), Map.entry("hold-seconds", "2.5"),
             Map.entry("jvm-warmup", "0.2"), Map.entry("rounds", "1"), Map.entry("jmh-forks", "0"),
             Map.entry("jmh-iterations", "1"), Map.entry("jmh-time", "100ms"), Map.entry("rtts", "0,1"),
-            Map.entry("users", "200"), Map.entry("steps", "2"), Map.entry("stored", "200"));
+            Map.entry("users", "200"), Map.entry("steps", "2"), Map.entry("stored", "200"),
+            Map.entry("cluster-masters", "none"), Map.entry("cluster-users", "50"));
 
     /** Thread name prefixes of the servers under test (their CPU time is reported per message). */
     static final String NODE_THREADS = "im-";
@@ -116,7 +126,7 @@ public final class Bench {
 
     private static void run(String scenario, Flags flags) throws Exception {
         List<String> all = List.of("echo", "same-node", "cross-node", "naive", "rtt", "fanout", "fanout-3", "latency",
-                "idle", "jmh", "traffic", "reliable");
+                "idle", "jmh", "traffic", "reliable", "cluster");
         List<String> scenarios = switch (scenario) {
             case "all", "smoke" -> all;
             default -> {
@@ -182,6 +192,7 @@ public final class Bench {
         private Result crossNode;
         private boolean warm;
         private Reliable reliable;
+        private Cluster cluster;
 
         Scenarios(Map<String, String> settings, Table table) {
             this.settings = settings;
@@ -234,7 +245,8 @@ public final class Bench {
         }
 
         void run(String name) throws Exception {
-            if (!warm && !name.equals("jmh") && !name.equals("idle") && !name.equals("reliable")) {
+            if (!warm && !name.equals("jmh") && !name.equals("idle") && !name.equals("reliable")
+                    && !name.equals("cluster")) {
                 warmUp();
             }
             switch (name) {
@@ -285,6 +297,12 @@ public final class Bench {
                         reliable = new Reliable(this, table); // its nodes live until close(): warmed up once
                     }
                     reliable.round();
+                }
+                case "cluster" -> {
+                    if (cluster == null) {
+                        cluster = new Cluster(this, table); // its Redis set-ups and nodes live until close()
+                    }
+                    cluster.round();
                 }
                 default -> throw new IllegalArgumentException(name);
             }
@@ -444,9 +462,15 @@ public final class Bench {
 
         /** The same; {@code reliable}: as stage 7 clients ({@link Conn#reliable}). */
         List<Conn> connect(InetSocketAddress server, int count, String role, boolean login, boolean reliable) {
+            return connect(server, count, role, login, reliable, null);
+        }
+
+        /** The same; {@code tokens}: each uid's login token (stage 8 and later refuse a login without), or null. */
+        List<Conn> connect(InetSocketAddress server, int count, String role, boolean login, boolean reliable,
+                           Function<String, String> tokens) {
             String prefix = "r" + (++runs) + "-" + role;
             List<String> uids = IntStream.range(0, count).mapToObj(i -> prefix + i).toList();
-            return load.connect(server, null, uids, login, 256, reliable);
+            return load.connect(server, null, uids, login, 256, reliable, tokens);
         }
 
         // tag::latency[]
@@ -523,6 +547,9 @@ public final class Bench {
 
         @Override
         public void close() {
+            if (cluster != null) {
+                cluster.close();
+            }
             if (reliable != null) {
                 reliable.close();
             }

@@ -44,6 +44,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.LongConsumer;
 
 /**
@@ -188,11 +189,20 @@ final class Load implements AutoCloseable {
     /** {@code reliable}: stage 7 clients ({@link Conn#reliable}). */
     List<Conn> connect(InetSocketAddress server, InetSocketAddress local, List<String> uids, boolean login,
                        int parallel, boolean reliable) {
+        return connect(server, local, uids, login, parallel, reliable, null);
+    }
+
+    /**
+     * The same; {@code tokens}: the login token of each uid (stage 8 and later refuse a login without one), or null
+     * for none.
+     */
+    List<Conn> connect(InetSocketAddress server, InetSocketAddress local, List<String> uids, boolean login,
+                       int parallel, boolean reliable, Function<String, String> tokens) {
         List<Conn> conns = new ArrayList<>(uids.size());
         Semaphore slots = new Semaphore(parallel);
         for (String uid : uids) {
             slots.acquireUninterruptibly();
-            Conn conn = connectOne(server, local, uid, login, reliable);
+            Conn conn = connectOne(server, local, uid, login, reliable, tokens);
             conn.ready.whenComplete((c, e) -> slots.release());
             conns.add(conn);
         }
@@ -207,6 +217,11 @@ final class Load implements AutoCloseable {
     }
 
     Conn connectOne(InetSocketAddress server, InetSocketAddress local, String uid, boolean login, boolean reliable) {
+        return connectOne(server, local, uid, login, reliable, null);
+    }
+
+    Conn connectOne(InetSocketAddress server, InetSocketAddress local, String uid, boolean login, boolean reliable,
+                    Function<String, String> tokens) {
         Conn conn = new Conn(uid, login, reliable);
         Bootstrap bootstrap = new Bootstrap()
                 .group(group)
@@ -227,7 +242,11 @@ final class Load implements AutoCloseable {
             Channel ch = ((io.netty.channel.ChannelFuture) f).channel();
             conn.channel = ch;
             if (login) {
-                ch.writeAndFlush(Envelope.newBuilder().setLogin(Login.newBuilder().setUid(uid)).build());
+                Login.Builder frame = Login.newBuilder().setUid(uid);
+                if (tokens != null) {
+                    frame.mergeUnknownFields(Stage9Wire.loginField(tokens.apply(uid)));
+                }
+                ch.writeAndFlush(Envelope.newBuilder().setLogin(frame).build());
             } else {
                 conn.ready.complete(conn);
             }

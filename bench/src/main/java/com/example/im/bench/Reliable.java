@@ -45,16 +45,26 @@ final class Reliable implements AutoCloseable {
         final Path log;
 
         Node(String id, Path jar, String redisUri, Path log) throws IOException, InterruptedException {
+            this(id, jar, redisUri, log, List.of(), Map.of());
+        }
+
+        /** {@code extra}: more flags for the node; {@code env}: more environment variables (stage 9: the key). */
+        Node(String id, Path jar, String redisUri, Path log, List<String> extra, Map<String, String> env)
+                throws IOException, InterruptedException {
             this.id = id;
             this.port = freePort();
             this.log = log;
-            List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            List<String> command = new ArrayList<>(List.of(
+                    Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-Xms256m", "-Xmx512m", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
                     "-cp", jar.toString(), "com.example.im.server.ChatServer",
                     "--port", Integer.toString(port), "--node-id", id, "--zk", "none", "--redis", redisUri,
-                    "--shutdown-timeout-ms", "2000");
-            process = new ProcessBuilder(command).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+                    "--shutdown-timeout-ms", "2000"));
+            command.addAll(extra);
+            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+            builder.environment().putAll(env);
+            process = builder.start();
             Runtime.getRuntime().addShutdownHook(new Thread(process::destroyForcibly));
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (!accepts(port)) {
@@ -305,6 +315,10 @@ final class Reliable implements AutoCloseable {
 
     /** {@code --<flag>}, else {@code <module>/target/<module>.jar} in this directory or one above it. */
     private Path jar(String flag, String module) {
+        return jar(settings, flag, module);
+    }
+
+    static Path jar(Bench.Scenarios settings, String flag, String module) {
         String given = settings.stringOf(flag, null);
         if (given != null) {
             return Path.of(given);
@@ -468,7 +482,7 @@ final class Reliable implements AutoCloseable {
         }
     }
 
-    private static String tail(Path log) {
+    static String tail(Path log) {
         try {
             List<String> lines = Files.readAllLines(log);
             return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));

@@ -36,11 +36,12 @@ public final class Checker {
                        [--report target/checker] [--jar PATH] [--settle-seconds 30]
                    java -jar checker/target/checker.jar --analyze HISTORY.jsonl --stage STAGE [--report DIR]
               STAGE   a cluster stage's directory (stage4-zk-cluster, stage5-redis-forwarding, stage6-graceful-shutdown,
-                      stage7-reliable-delivery, stage8-web-edge) or "naive" (the article's LPUSH/BRPOP forwarding); its
-                      promise is STAGE/checker.promise
+                      stage7-reliable-delivery, stage8-web-edge, stage9-scale-out) or "naive" (the article's
+                      LPUSH/BRPOP forwarding); its promise is STAGE/checker.promise
               --faults  kill9, sigterm, pause (SIGSTOP past the ZooKeeper session: a GC pause), restart,
                       redis-restart, redis-pause, zk-restart, net (delay, blackhole or drop between one node and
-                      Redis or ZooKeeper); each runs once, at a time drawn from the seed
+                      Redis or ZooKeeper); on a Redis Cluster (redis = cluster) redis-master-kill instead of
+                      redis-restart and redis-pause; each runs once, at a time drawn from the seed
               --jar   run another build of the stage (e.g. an older commit's) under the same promise
               --analyze  judge a history written by an earlier run again, without running anything""";
 

@@ -380,6 +380,58 @@ public final class EmbeddedRedisCluster implements AutoCloseable {
     }
 
     /**
+     * Moves {@code slot} to the master on {@code targetPort} the way {@code redis-cli --cluster reshard} does, while
+     * clients keep using it: the target IMPORTING, the source MIGRATING, then the slot's keys one MIGRATE at a time with
+     * {@code pauseBetweenKeys} in between (meanwhile a client asking the source for a key that has moved gets ASK, and
+     * a command over several keys of the slot split between the two gets TRYAGAIN), then CLUSTER SETSLOT NODE on
+     * every master (from then on: MOVED). Returns when every node agrees the slot is the target's; bounded.
+     *
+     * @return how many keys were moved
+     */
+    public int moveSlot(int slot, int targetPort, Duration pauseBetweenKeys) {
+        int sourcePort = masterOfSlot(slot);
+        if (sourcePort == targetPort) {
+            throw new IllegalArgumentException("slot " + slot + " is already on 127.0.0.1:" + targetPort);
+        }
+        if (!masterPorts().contains(targetPort)) {
+            throw new IllegalArgumentException("127.0.0.1:" + targetPort + " is not a master: " + masterPorts());
+        }
+        String sourceId = call(sourcePort, Jedis::clusterMyId);
+        String targetId = call(targetPort, Jedis::clusterMyId);
+        expectOk(targetPort, "CLUSTER SETSLOT " + slot + " IMPORTING", j -> j.clusterSetSlotImporting(slot, sourceId));
+        expectOk(sourcePort, "CLUSTER SETSLOT " + slot + " MIGRATING", j -> j.clusterSetSlotMigrating(slot, targetId));
+        int moved = 0;
+        long deadline = System.nanoTime() + SETTLE_TIMEOUT.toNanos();
+        while (true) {
+            List<String> keys = call(sourcePort, j -> j.clusterGetKeysInSlot(slot, 1));
+            if (keys.isEmpty()) {
+                break;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("slot " + slot + " not emptied within " + SETTLE_TIMEOUT.toSeconds()
+                        + " s (keys keep arriving faster than they move?)");
+            }
+            String reply = call(sourcePort, j -> j.migrate("127.0.0.1", targetPort, 0, 5_000,
+                    new redis.clients.jedis.params.MigrateParams(), keys.toArray(String[]::new)));
+            if (!"OK".equals(reply) && !"NOKEY".equals(reply)) {
+                throw new IllegalStateException("MIGRATE of " + keys + " answered " + reply);
+            }
+            moved++;
+            java.util.concurrent.locks.LockSupport.parkNanos(pauseBetweenKeys.toNanos()); // the window a test wants
+        }
+        expectOk(targetPort, "CLUSTER SETSLOT " + slot + " NODE", j -> j.clusterSetSlotNode(slot, targetId));
+        expectOk(sourcePort, "CLUSTER SETSLOT " + slot + " NODE", j -> j.clusterSetSlotNode(slot, targetId));
+        for (int master : masterPorts()) {
+            if (master != sourcePort && master != targetPort) {
+                expectOk(master, "CLUSTER SETSLOT " + slot + " NODE", j -> j.clusterSetSlotNode(slot, targetId));
+            }
+        }
+        await("every node to agree that slot " + slot + " is on 127.0.0.1:" + targetPort, () -> livePorts().stream()
+                .allMatch(port -> Integer.valueOf(targetPort).equals(slotMap(port).get(slot))));
+        return moved;
+    }
+
+    /**
      * For a program whose own shutdown hook stops its nodes and then this cluster (the demo): removes every server's
      * guard hook and the directory's, as {@link EmbeddedRedis#stopLast()} does for one server. The program's hook
      * must call {@link #close()}.

@@ -11,6 +11,7 @@ import java.util.Map;
 import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.params.SetParams;
 
 /**
@@ -128,10 +129,33 @@ public final class MailboxStore {
 
     private final UnifiedJedis redis;
     private final Retention retention;
+    private volatile int readReplicas;
+    private volatile long readWaitMillis = 1_000;
 
     public MailboxStore(UnifiedJedis redis, Retention retention) {
         this.redis = redis;
         this.retention = retention;
+    }
+
+    /**
+     * Stage 9: {@link #read} returns only what {@code replicas} replicas already have (docs/09-scale-out.md, "Failover
+     * windows"). A message pushed to its recipient before it reached a replica could die with its
+     * master; the promoted replica's counter would then be behind what the recipient has shown, and the next message
+     * would get a seq the recipient drops as a duplicate. 0: read what the server has (one Redis, as in stage 8).
+     */
+    public MailboxStore replicatedReads(int replicas, long waitMillis) {
+        if (replicas < 0 || waitMillis < 1) {
+            throw new IllegalArgumentException("replicas >= 0 and waitMillis >= 1, got " + replicas + ", "
+                    + waitMillis);
+        }
+        this.readReplicas = replicas;
+        this.readWaitMillis = waitMillis;
+        return this;
+    }
+
+    /** {@code im:pulled:{uid}}: a short-lived write after a read, so that WAIT can count the read's position. */
+    static String pulledKey(String uid) {
+        return "im:pulled:{" + uid + "}";
     }
 
     public Retention retention() {
@@ -279,11 +303,26 @@ public final class MailboxStore {
         Response<List<Object>> range;
         Response<String> newest;
         Response<String> start;
+        Response<Long> replicated = null;
+        int replicas = readReplicas;
         try (AbstractPipeline pipeline = redis.pipelined()) {
             newest = pipeline.get(seqKey(uid));
             start = pipeline.get(startKey(uid));
             range = pipeline.xrange(bytes(mailboxKey(uid)), bytes((after + 1) + "-0"), bytes("+"), limit);
+            if (replicas > 0) {
+                // tag::replicated-read[]
+                // Stage 9: WAIT counts this connection's writes only, and a read is no write. A tiny write right
+                // after the read (same connection, same server: the {uid} slot) takes the replication offset of that
+                // moment, which covers every append the read saw; WAIT then returns once a replica is there.
+                pipeline.set(pulledKey(uid), "1", SetParams.setParams().px(1_000));
+                replicated = pipeline.waitReplicas(mailboxKey(uid), replicas, readWaitMillis);
+                // end::replicated-read[]
+            }
             pipeline.sync();
+        }
+        if (replicated != null && replicated.get() < replicas) {
+            throw new JedisDataException("NOREPLICA the mailbox of " + uid + " reached " + replicated.get() + " of "
+                    + replicas + " replica(s) within " + readWaitMillis + " ms; nothing pushed until it does");
         }
         long counted = parse(newest.get());
         List<ChatMessage> messages = new ArrayList<>();

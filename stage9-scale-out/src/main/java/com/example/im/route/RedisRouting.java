@@ -16,7 +16,9 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Executor;
@@ -76,6 +78,7 @@ public final class RedisRouting implements AutoCloseable {
     private final Map<String, SessionRef> leftBehind = new ConcurrentHashMap<>();
     private volatile boolean halted;
     private final NodeMetrics metrics;
+    private final AtomicReference<CompletableFuture<Void>> probing = new AtomicReference<>();
 
     /**
      * @param sessionTtlMillis    how long a session outlives its node's last renewal; renewed every third of it
@@ -155,7 +158,8 @@ public final class RedisRouting implements AutoCloseable {
         this.cluster = opened.cluster();
         log.info("node {} uses {}", nodeId, opened.description());
         this.store = new SessionStore(redis, sessionTtlMillis);
-        this.mailboxes = new MailboxStore(redis, delivery.retention());
+        this.mailboxes = new MailboxStore(redis, delivery.retention())
+                .replicatedReads(delivery.replicasToWait(cluster), delivery.waitMillis());
         this.pusher = new Pusher(mailboxes, sessions, delivery.window(), delivery.resendMillis(),
                 delivery.compareMillis());
         this.forwarder = new Forwarder(redis, store, Forwarder.DEFAULT_CAPACITY, mailboxes, nodeId)
@@ -554,6 +558,36 @@ public final class RedisRouting implements AutoCloseable {
             metrics.redisError();
             throw e;
         }
+    }
+
+    /**
+     * Stage 9: one bounded Redis round trip, off the caller's thread, for {@code /health}: it completes normally when
+     * Redis (the server of this node's own keys' slot, on a cluster) answered, exceptionally when not.
+     */
+    public CompletableFuture<Void> probe() {
+        // Requests that come while a probe runs share it: a flood of /health requests costs one round trip at a
+        // time, not a thread each.
+        CompletableFuture<Void> running = probing.get();
+        if (running != null && !running.isDone()) {
+            return running;
+        }
+        CompletableFuture<Void> probe = new CompletableFuture<>();
+        if (!probing.compareAndSet(running, probe)) {
+            return probing.get();
+        }
+        try {
+            takeovers.execute(() -> {
+                try {
+                    redis.exists(RedisKeys.leaving(nodeId));
+                    probe.complete(null);
+                } catch (RuntimeException e) {
+                    probe.completeExceptionally(e);
+                }
+            });
+        } catch (RuntimeException e) { // shut down
+            probe.completeExceptionally(e);
+        }
+        return probe.orTimeout(3, TimeUnit.SECONDS);
     }
 
     /** The takeover consumers this node started (tests). */

@@ -19,6 +19,7 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
@@ -33,6 +34,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.TimeUnit;
@@ -198,8 +200,34 @@ public final class ChatServer implements AutoCloseable {
                 .add("/api/cluster", request -> cluster == null ? HttpRoutes.json("{\"nodes\":[],\"events\":[]}")
                         : cluster.json().thenCompose(HttpRoutes::json))
                 .add(DevTokenIssuer.PATH, new DevTokenIssuer(new Tokens(config.edge().authKey()),
-                        config.edge().devTokenIssuer()));
+                        config.edge().devTokenIssuer()))
+                .add("/health", request -> health());
     }
+
+    // tag::health[]
+    /**
+     * Stage 9: {@code GET /health} for a readiness probe (docs/09-scale-out.md, "Deployment"). 200 when this node
+     * should get new clients: not shutting down, registered in a ZooKeeper it can see (or running without one), and
+     * Redis answering a round trip now (bounded: 2 s, off the event loop). Else 503. Both name each part:
+     * {@code {"status":"ok","zk":"registered","redis":"ok"}}. A node drops out of rotation from the first moment of
+     * its shutdown, before it stops accepting connections.
+     */
+    private CompletionStage<FullHttpResponse> health() {
+        String zk = registration == null ? "none" : directory != null && directory.isCurrent()
+                && directory.contains(nodeId) ? "registered" : "not registered";
+        RedisRouting redis = routing;
+        CompletableFuture<String> redisState = redis == null ? CompletableFuture.completedFuture("none")
+                : redis.probe().handle((ok, e) -> e == null ? "ok" : "unreachable");
+        return redisState.thenApply(r -> {
+            String status = closed.get() ? "stopping"
+                    : zk.equals("not registered") || r.equals("unreachable") ? "unavailable" : "ok";
+            byte[] body = ("{\"status\":\"" + status + "\",\"zk\":\"" + zk + "\",\"redis\":\"" + r + "\"}")
+                    .getBytes(StandardCharsets.UTF_8);
+            return HttpRoutes.response(status.equals("ok") ? HttpResponseStatus.OK
+                    : HttpResponseStatus.SERVICE_UNAVAILABLE, "application/json; charset=utf-8", body);
+        });
+    }
+    // end::health[]
 
     /** The registered nodes; just this node when it runs without ZooKeeper. */
     private List<NodeInfo> nodes() {

@@ -54,6 +54,18 @@ public final class RawSocketClient implements AutoCloseable {
         }
     }
 
+    /**
+     * The bytes the server sent that have not been read yet, without reading them (nothing blocks): a test that
+     * asserts the server sends nothing for a while polls this.
+     */
+    public int available() {
+        try {
+            return in.available();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot ask the socket", e);
+        }
+    }
+
     public RawSocketClient write(byte[] bytes) {
         try {
             out.write(bytes);

@@ -147,13 +147,15 @@ public final class Analysis {
     private final long[] p99PerSecond;
     private final long[] badPerSecond;
     private final Map<String, Integer> clientNotes;
+    private final List<Event> faultSteps;
 
     private Analysis(long windowMillis, long durationMillis, String runText, int sends, long firstSend, long lastSend,
                      int deliveryEvents, int pairs,
                      Map<String, Integer> unrelatedErrors, Map<Outcome, List<Item>> byClass, List<Fault> faults,
                      long[] sortedLatencies, long[] sendsPerSecond, long[] deliveriesPerSecond, long[] p99PerSecond,
-                     long[] badPerSecond, Map<String, Integer> clientNotes) {
+                     long[] badPerSecond, Map<String, Integer> clientNotes, List<Event> faultSteps) {
         this.clientNotes = clientNotes;
+        this.faultSteps = faultSteps;
         this.windowMillis = windowMillis;
         this.durationMillis = durationMillis;
         this.runText = runText;
@@ -350,7 +352,8 @@ public final class Analysis {
                 pairItems.size(),
                 Collections.unmodifiableMap(unrelatedErrors), Collections.unmodifiableMap(byClass),
                 List.copyOf(faults), sorted(latencies), sendsPerSecond, deliveriesPerSecond, p99PerSecond,
-                badPerSecond, Collections.unmodifiableMap(clientNotes));
+                badPerSecond, Collections.unmodifiableMap(clientNotes),
+                faultEvents.stream().filter(e -> !"start".equals(e.phase()) && !"end".equals(e.phase())).toList());
     }
 
     private static int bucket(long t) {
@@ -542,6 +545,15 @@ public final class Analysis {
     public List<Item> examples(Outcome o) {
         List<Item> all = byClass.get(o);
         return all.subList(0, Math.min(EXAMPLES, all.size()));
+    }
+
+    /**
+     * What a fault recorded between its start and its end (a phase other than "start" and "end"): for
+     * redis-master-kill, the moment the Redis Cluster was ok again ("failover": the window and the promoted replica)
+     * and the moment the killed master was back as a replica ("rejoined"). Informational: windows run start to end.
+     */
+    public List<Event> faultSteps() {
+        return faultSteps;
     }
 
     /** Faults, by start time. */

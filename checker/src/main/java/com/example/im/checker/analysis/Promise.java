@@ -26,13 +26,14 @@ import java.util.stream.Collectors;
  * </pre>
  *
  * A class key takes {@code any}, {@code none} or a comma-separated list of fault names (kill9, sigterm, pause,
- * restart, redis-restart, redis-pause, zk-restart, net). A class not listed: delivered, rejected and
+ * restart, redis-restart, redis-pause, zk-restart, net, redis-master-kill). A class not listed: delivered, rejected and
  * delivered-unanswered default to {@code any}, every other class to {@code none}.
  */
 public final class Promise {
 
     public static final List<String> KNOWN_FAULTS =
-            List.of("kill9", "sigterm", "pause", "restart", "redis-restart", "redis-pause", "zk-restart", "net");
+            List.of("kill9", "sigterm", "pause", "restart", "redis-restart", "redis-pause", "zk-restart", "net",
+                    "redis-master-kill");
 
     private final Map<Outcome, Set<String>> allowedFaults; // absent: any
     private final Map<String, String> settings;

@@ -1,5 +1,6 @@
 package com.example.im.checker.analysis;
 
+import com.example.im.checker.history.Event;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -63,6 +64,10 @@ public final class Summary {
                         .collect(Collectors.joining(", ")) + ")";
                 b.append(String.format(Locale.ROOT, "%-14s %-10s %8.1f %8s %-28s %s%n", f.name(), f.target(), f.start() / 1000.0,
                         String.format(Locale.ROOT, "%.1f", f.end() / 1000.0) + (f.ended() ? "" : "*"), f.resumedText(), badText));
+            }
+            for (Event step : a.faultSteps()) {
+                b.append(String.format(Locale.ROOT, "  %s %s, %s at %.1f s: %s%n", step.fault(), step.node(),
+                        step.phase(), step.t() / 1000.0, step.text()));
             }
             if (a.faults().stream().anyMatch(f -> !f.ended())) {
                 b.append("  * no end recorded: taken to last until the end of the run\n");

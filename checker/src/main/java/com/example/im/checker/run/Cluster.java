@@ -1,6 +1,7 @@
 package com.example.im.checker.run;
 
 import com.example.im.embedded.EmbeddedRedis;
+import com.example.im.embedded.EmbeddedRedisCluster;
 import com.example.im.embedded.EmbeddedZooKeeper;
 import com.example.im.embedded.net.FaultProxy;
 import java.net.InetSocketAddress;
@@ -10,15 +11,24 @@ import java.util.List;
 
 /**
  * The checked cluster: a real ZooKeeper (curator-test, in this JVM) and a real Redis (redis-server, a process), and
- * the stage's nodes as processes of their own, each reaching ZooKeeper and Redis through proxies of its own.
+ * the stage's nodes as processes of their own, each reaching ZooKeeper and Redis through proxies of its own. With
+ * {@code redis = cluster} (stage 9) Redis is a Redis Cluster of {@link #CLUSTER_MASTERS} masters with one replica
+ * each, and the nodes reach it directly (a cluster client dials the address every cluster node announces).
  */
 final class Cluster implements AutoCloseable {
+
+    static final int CLUSTER_MASTERS = 3;
+    static final int CLUSTER_REPLICAS = 1;
+    /** cluster-node-timeout: how long a master may be unreachable before its replica takes over. */
+    static final int CLUSTER_NODE_TIMEOUT_MS = 2_000;
 
     private final EmbeddedZooKeeper zk;
     private final int redisPort;
     private EmbeddedRedis redis;
     /** Instead of {@link #redis} when the promise asks for {@code redis = appendonly-always}. */
     private DurableRedis durable;
+    /** Instead of both when the promise asks for {@code redis = cluster} (stage 9). */
+    private EmbeddedRedisCluster redisCluster;
     private final Path redisDir;
     final List<Node> nodes = new ArrayList<>();
 
@@ -31,7 +41,10 @@ final class Cluster implements AutoCloseable {
             // The AOF lives in the report directory: one run's, reused by every restart of the run.
             redisDir = dir.resolve("redis-data");
             synchronized (this) {
-                if (stage.usesRedis() && stage.redisAof()) {
+                if (stage.usesRedis() && stage.redisCluster()) {
+                    redisCluster = EmbeddedRedisCluster.start(CLUSTER_MASTERS, CLUSTER_REPLICAS,
+                            CLUSTER_NODE_TIMEOUT_MS);
+                } else if (stage.usesRedis() && stage.redisAof()) {
                     deleteAof(redisDir);
                     durable = DurableRedis.start(EmbeddedRedis.freePort(), redisDir);
                 } else {
@@ -47,7 +60,7 @@ final class Cluster implements AutoCloseable {
                 FaultProxy redisProxy = FaultProxy.start(id + "-redis",
                         new InetSocketAddress("127.0.0.1", redisPort == 0 ? 1 : redisPort));
                 Node node = new Node(id, EmbeddedRedis.freePort(), stage, zkProxy, redisProxy,
-                        dir.resolve("node-" + id + ".log"));
+                        redisCluster == null ? null : redisCluster.uri(), dir.resolve("node-" + id + ".log"));
                 synchronized (this) {
                     nodes.add(node);
                 }
@@ -67,7 +80,8 @@ final class Cluster implements AutoCloseable {
 
     synchronized String describe() {
         return "ZooKeeper " + zk.version() + " at " + zk.connectString()
-                + (durable != null ? ", " + durable.description() : redis == null ? "" : ", " + redis.description());
+                + (redisCluster != null ? ", " + redisCluster.description()
+                : durable != null ? ", " + durable.description() : redis == null ? "" : ", " + redis.description());
     }
 
     /** Redis as the nodes' proxies reach it, for a test that looks at what the nodes left there. */
@@ -76,7 +90,12 @@ final class Cluster implements AutoCloseable {
     }
 
     synchronized boolean hasRedis() {
-        return redis != null || durable != null;
+        return redis != null || durable != null || redisCluster != null;
+    }
+
+    /** The Redis Cluster of {@code redis = cluster}, or null when Redis is one server (or none). */
+    synchronized EmbeddedRedisCluster redisCluster() {
+        return redisCluster;
     }
 
     /** True when Redis keeps an AOF (fsync always) and a restart reloads it. */
@@ -166,9 +185,14 @@ final class Cluster implements AutoCloseable {
         }
         EmbeddedRedis r;
         DurableRedis d;
+        EmbeddedRedisCluster c;
         synchronized (this) {
             r = redis;
             d = durable;
+            c = redisCluster;
+        }
+        if (c != null) {
+            c.close();
         }
         if (r != null) {
             Signals.sendQuietly("CONT", r.pid());

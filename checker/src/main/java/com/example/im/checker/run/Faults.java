@@ -3,12 +3,16 @@ package com.example.im.checker.run;
 import com.example.im.checker.analysis.Promise;
 import com.example.im.checker.history.Event;
 import com.example.im.checker.history.History;
+import com.example.im.embedded.EmbeddedRedisCluster;
 import com.example.im.embedded.net.FaultProxy;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 /**
  * The fault injector: each fault named on the command line once, in an order and at times drawn from the seed, one
@@ -32,8 +36,15 @@ final class Faults {
     private final Stage stage;
     private final History history;
     private final Random random;
+    /** The clients' user ids: redis-master-kill picks a master that holds some of their mailboxes. */
+    private final List<String> uids;
 
     Faults(Cluster cluster, Stage stage, History history, Random random) {
+        this(cluster, stage, history, random, List.of());
+    }
+
+    Faults(Cluster cluster, Stage stage, History history, Random random, List<String> uids) {
+        this.uids = List.copyOf(uids);
         this.cluster = cluster;
         this.stage = stage;
         this.history = history;
@@ -118,7 +129,7 @@ final class Faults {
                 end(fault, node.id, "SIGCONT");
             }
             case "redis-restart" -> {
-                requireRedis(fault);
+                requireOneRedis(fault);
                 boolean durable = cluster.redisDurable();
                 start(fault, "redis", durable
                         ? "Redis is killed (SIGKILL) and starts again from its AOF (fsync always) after 1 s"
@@ -129,7 +140,7 @@ final class Faults {
                 end(fault, "redis", durable ? "answering again, AOF loaded" : "answering again, empty");
             }
             case "redis-pause" -> {
-                requireRedis(fault);
+                requireOneRedis(fault);
                 start(fault, "redis", "SIGSTOP for 5 s: connections stay open, nothing is answered");
                 Signals.send("STOP", cluster.redisPid());
                 try {
@@ -139,6 +150,7 @@ final class Faults {
                 }
                 end(fault, "redis", "SIGCONT");
             }
+            case "redis-master-kill" -> masterKill(fault);
             case "zk-restart" -> {
                 start(fault, "zk", "ZooKeeper stops and starts again after 3 s (its data kept)");
                 cluster.zkStop();
@@ -148,7 +160,9 @@ final class Faults {
             }
             case "net" -> {
                 Node node = anyNode();
-                boolean toRedis = cluster.hasRedis() && random.nextBoolean();
+                // On a Redis Cluster a node dials every cluster node directly, not through its Redis proxy: the
+                // network fault there is the ZooKeeper side only (redis-master-kill is the cluster's fault).
+                boolean toRedis = cluster.hasRedis() && cluster.redisCluster() == null && random.nextBoolean();
                 FaultProxy proxy = toRedis ? node.redisProxy : node.zkProxy;
                 String mode;
                 switch (random.nextInt(3)) {
@@ -170,9 +184,60 @@ final class Faults {
         }
     }
 
-    private void requireRedis(String fault) {
+    /**
+     * redis-master-kill (stage 9, {@code redis = cluster}): SIGKILL to one master of the Redis Cluster, drawn from the
+     * seed among the masters that hold at least one client's mailbox ({@code im:*:{uid}}: a user's keys share the
+     * slot of "uid"). Then, bounded, until the cluster is ok again on every surviving node with every slot served
+     * (phase "failover": how long that took since the kill, and which replica took over), and the killed process
+     * started again with its node file, so that it rejoins as the new master's replica and a later kill still finds
+     * a replica behind every master (phase "rejoined"). The fault ends there.
+     */
+    private void masterKill(String fault) {
+        EmbeddedRedisCluster redis = cluster.redisCluster();
+        if (redis == null) {
+            throw new IllegalArgumentException(fault + ": this stage's Redis is one server, not a Redis Cluster");
+        }
+        List<Integer> before = redis.masterPorts();
+        java.util.Map<Integer, Integer> mailboxes = new java.util.TreeMap<>();
+        for (String uid : uids) {
+            mailboxes.merge(redis.masterOf("{" + uid + "}"), 1, Integer::sum);
+        }
+        List<Integer> candidates = mailboxes.isEmpty() ? before : List.copyOf(mailboxes.keySet());
+        int port = candidates.get(random.nextInt(candidates.size()));
+        String target = "redis:" + port;
+        start(fault, target, "SIGKILL to master 127.0.0.1:" + port + " (mailboxes of "
+                + mailboxes.getOrDefault(port, 0) + " of " + uids.size() + " clients; masters " + before
+                + "); its replica takes over after the node timeout (" + redis.nodeTimeoutMillis() + " ms)");
+        long pid = redis.killMaster(port);
+        Duration window = redis.awaitFailover();
+        List<Integer> promoted = new ArrayList<>(redis.masterPorts());
+        promoted.removeAll(before);
+        String promotedText = promoted.isEmpty() ? "no new master (?)" : promoted.stream()
+                .map(p -> "127.0.0.1:" + p).collect(Collectors.joining(", "));
+        step(fault, target, "failover", "cluster ok again " + window.toMillis() + " ms after the kill of pid " + pid
+                + "; the replica " + promotedText + " took over the slots of 127.0.0.1:" + port);
+        long restartAt = System.nanoTime();
+        redis.restart(port);
+        long rejoinMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - restartAt);
+        step(fault, target, "rejoined", "127.0.0.1:" + port + " started again and in sync as a replica of "
+                + promotedText + " after " + rejoinMillis + " ms");
+        end(fault, target, "failover " + window.toMillis() + " ms to " + promotedText + "; 127.0.0.1:" + port
+                + " rejoined as its replica");
+    }
+
+    private void step(String fault, String target, String phase, String text) {
+        history.add(Event.fault(history.now(), fault, target, phase, text));
+        System.out.printf("checker: %6.1f s  %s %s %s: %s%n", history.now() / 1000.0, fault, target, phase, text);
+    }
+
+    /** redis-restart and redis-pause act on one redis-server: not on a Redis Cluster, nor on a stage without Redis. */
+    private void requireOneRedis(String fault) {
         if (!cluster.hasRedis()) {
             throw new IllegalArgumentException(fault + ": this stage uses no Redis");
+        }
+        if (cluster.redisCluster() != null) {
+            throw new IllegalArgumentException(fault + ": this stage runs on a Redis Cluster; its fault is "
+                    + "redis-master-kill");
         }
     }
 }

@@ -21,13 +21,25 @@ final class Node implements AutoCloseable {
     final int port;
     final FaultProxy zkProxy;
     final FaultProxy redisProxy;
+    /** Stage 9 on a Redis Cluster: every cluster node, for {@code --redis}; null: Redis through {@link #redisProxy}. */
+    private final String redisSeeds;
     private final Stage stage;
     private final Path log;
     private Process process;
     private boolean closed;
 
     Node(String id, int port, Stage stage, FaultProxy zkProxy, FaultProxy redisProxy, Path log) {
+        this(id, port, stage, zkProxy, redisProxy, null, log);
+    }
+
+    /**
+     * @param redisSeeds a Redis Cluster's nodes ("redis://h:p,redis://h:p,..."), given to the node as they are: a
+     *                   cluster client learns every node's own address from CLUSTER SLOTS and dials it directly, so a
+     *                   proxy in front of one seed would carry almost nothing
+     */
+    Node(String id, int port, Stage stage, FaultProxy zkProxy, FaultProxy redisProxy, String redisSeeds, Path log) {
         this.id = id;
+        this.redisSeeds = redisSeeds;
         this.port = port;
         this.stage = stage;
         this.zkProxy = zkProxy;
@@ -46,7 +58,8 @@ final class Node implements AutoCloseable {
                 "--port", Integer.toString(port), "--node-id", id,
                 "--zk", "127.0.0.1:" + zkProxy.address().getPort()));
         if (stage.usesRedis()) {
-            command.addAll(List.of("--redis", "redis://127.0.0.1:" + redisProxy.address().getPort()));
+            command.addAll(List.of("--redis", redisSeeds != null ? redisSeeds
+                    : "redis://127.0.0.1:" + redisProxy.address().getPort()));
         }
         command.addAll(stage.flags());
         Process started;

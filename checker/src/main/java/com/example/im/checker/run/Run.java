@@ -39,6 +39,17 @@ public final class Run {
                 if (fault.startsWith("redis") && !stage.usesRedis()) {
                     throw new IllegalArgumentException("fault " + fault + ": " + stage.name() + " uses no Redis");
                 }
+                // Refused before anything starts: a fault that cannot act on the stage's Redis tests nothing.
+                if (stage.redisCluster() && (fault.equals("redis-restart") || fault.equals("redis-pause"))) {
+                    throw new IllegalArgumentException("fault " + fault + ": " + stage.name() + " runs on a Redis"
+                            + " Cluster (redis = cluster in its promise), and " + fault + " acts on one redis-server;"
+                            + " the cluster's fault is redis-master-kill");
+                }
+                if (fault.equals("redis-master-kill") && stage.usesRedis() && !stage.redisCluster()) {
+                    throw new IllegalArgumentException("fault redis-master-kill: " + stage.name() + " runs on one"
+                            + " redis-server, not a Redis Cluster (its promise has no redis = cluster); its Redis"
+                            + " faults are redis-restart and redis-pause");
+                }
             }
         }
     }
@@ -120,7 +131,8 @@ public final class Run {
     private static void traffic(Settings s, Cluster cluster, History history, List<CheckClient> clients,
                                 List<Faults.Planned> plan, Random random) throws Exception {
         Workload workload = new Workload(clients, s.rate(), new Random(random.nextLong()));
-        Faults faults = new Faults(cluster, s.stage(), history, new Random(random.nextLong()));
+        Faults faults = new Faults(cluster, s.stage(), history, new Random(random.nextLong()),
+                clients.stream().map(c -> c.uid).toList());
         long started = history.now();
         AtomicReference<Exception> failed = new AtomicReference<>();
         Thread injector = new Thread(() -> {

@@ -17,11 +17,14 @@ import java.util.List;
  *                   ({@code client = reliable} in the promise; default {@code stop-and-wait})
  * @param redisAof   Redis runs with {@code appendonly yes}, {@code appendfsync always}, and a redis-restart is a
  *                   SIGKILL and a restart from the AOF ({@code redis = appendonly-always}; default {@code none})
+ * @param redisCluster Redis is a Redis Cluster of 3 masters x 1 replica, node timeout 2 s ({@code redis = cluster};
+ *                   stage 9): the nodes get every cluster node as a seed in {@code --redis}, and the fault
+ *                   redis-master-kill applies (redis-restart and redis-pause, which act on one server, do not)
  * @param auth       logins need a signed token (stage 8, {@code auth = hmac}): the run's key, given to every node
  *                   and used by the clients to sign theirs; null when the stage has no authentication
  */
 public record Stage(String name, String classpath, String mainClass, boolean usesRedis, List<String> flags,
-                    boolean reliableClient, boolean redisAof, Auth auth) {
+                    boolean reliableClient, boolean redisAof, boolean redisCluster, Auth auth) {
 
     /** The promise's {@code client} setting: how the checker's clients behave. */
     public static final String CLIENT_KEY = "client";
@@ -56,12 +59,13 @@ public record Stage(String name, String classpath, String mainClass, boolean use
         }
         boolean redis = usesRedis(promise.apply("uses"));
         boolean aof = redisAof(promise.apply(REDIS_KEY));
-        if (aof && !redis) {
-            throw new IllegalArgumentException("the promise of " + name + " sets redis = appendonly-always, but its"
-                    + " nodes use no Redis (uses = ...)");
+        boolean cluster = redisCluster(promise.apply(REDIS_KEY));
+        if ((aof || cluster) && !redis) {
+            throw new IllegalArgumentException("the promise of " + name + " sets redis = "
+                    + promise.apply(REDIS_KEY).strip() + ", but its nodes use no Redis (uses = ...)");
         }
         return new Stage(name, classpath, main, redis, splitFlags(promise.apply("flags")),
-                reliableClient(promise.apply(CLIENT_KEY)), aof, Auth.of(promise.apply(AUTH_KEY)));
+                reliableClient(promise.apply(CLIENT_KEY)), aof, cluster, Auth.of(promise.apply(AUTH_KEY)));
     }
 
     /** {@code client = reliable} (stage 7's client) or {@code stop-and-wait} (absent: the default). */
@@ -75,15 +79,26 @@ public record Stage(String name, String classpath, String mainClass, boolean use
         throw new IllegalArgumentException("client = " + client + ": expected 'stop-and-wait' or 'reliable'");
     }
 
-    /** {@code redis = appendonly-always} (AOF, fsync on every write) or {@code none} (absent: the default). */
+    /** The values {@code redis = ...} takes; absent means {@code none}. */
+    static final List<String> REDIS_MODES = List.of("none", "appendonly-always", "cluster");
+
+    /** {@code redis = appendonly-always} (AOF, fsync on every write); false for {@code none} (absent) and cluster. */
     public static boolean redisAof(String redis) {
-        if (redis == null || redis.strip().equals("none")) {
-            return false;
+        return redisMode(redis).equals("appendonly-always");
+    }
+
+    /** {@code redis = cluster}: a Redis Cluster of 3 masters x 1 replica (stage 9). */
+    public static boolean redisCluster(String redis) {
+        return redisMode(redis).equals("cluster");
+    }
+
+    private static String redisMode(String redis) {
+        String mode = redis == null ? "none" : redis.strip();
+        if (!REDIS_MODES.contains(mode)) {
+            throw new IllegalArgumentException("redis = " + redis + ": expected one of " + String.join(", ",
+                    REDIS_MODES.stream().map(m -> "'" + m + "'").toList()));
         }
-        if (redis.strip().equals("appendonly-always")) {
-            return true;
-        }
-        throw new IllegalArgumentException("redis = " + redis + ": expected 'none' or 'appendonly-always'");
+        return mode;
     }
 
     static boolean usesRedis(String uses) {
