@@ -21,6 +21,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.IntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.AbstractPipeline;
@@ -100,6 +101,7 @@ public final class Forwarder implements AutoCloseable {
     private volatile long lastFailureLog;
     private volatile int waitReplicas;
     private volatile long waitMillis = 1_000;
+    private volatile IntFunction<Object> serverOf = slot -> slot;
 
     public Forwarder(UnifiedJedis redis, SessionStore sessions) {
         this(redis, sessions, DEFAULT_CAPACITY);
@@ -183,17 +185,31 @@ public final class Forwarder implements AutoCloseable {
     }
 
     /**
-     * Queues one WAIT per hash slot written in {@code pipeline} (a cluster pipeline sends each to the server of its
-     * slot, after that server's writes); empty when no WAIT is asked for. One per slot, not per server: Jedis does not
-     * say which server a slot is on, and the second WAIT on a server returns at once.
+     * The same, with the server of each hash slot ({@link RedisClients.Opened#serverOf}: the cluster client's slot
+     * map, read without a round trip), so that a batch sends one WAIT per server instead of one per slot.
+     */
+    public Forwarder waitForReplicas(int replicas, long millis, IntFunction<Object> serverOfSlot) {
+        this.serverOf = Objects.requireNonNull(serverOfSlot, "serverOfSlot");
+        return waitForReplicas(replicas, millis);
+    }
+
+    /**
+     * Queues one WAIT per Redis server written in {@code pipeline}, after all the writes (a cluster pipeline sends
+     * each to its server, behind that server's writes on the same connection); the map gives each written slot the
+     * WAIT that covers it. Empty when no WAIT is asked for. One per server, not per slot: on a master left without a
+     * replica every WAIT waits its whole timeout, one after the other, and the forwarder thread with them.
      */
     private Map<Integer, Response<Long>> waitFor(AbstractPipeline pipeline, Collection<String> keys) {
         Map<Integer, Response<Long>> waits = new HashMap<>();
         int replicas = waitReplicas;
         if (replicas > 0) {
+            Map<Object, Response<Long>> byServer = new HashMap<>();
             for (String key : keys) {
-                waits.computeIfAbsent(JedisClusterCRC16.getSlot(key), slot -> pipeline.waitReplicas(key, replicas,
-                        waitMillis));
+                int slot = JedisClusterCRC16.getSlot(key);
+                if (!waits.containsKey(slot)) {
+                    waits.put(slot, byServer.computeIfAbsent(serverOf.apply(slot), server -> pipeline.waitReplicas(key,
+                            replicas, waitMillis)));
+                }
             }
         }
         return waits;
@@ -209,7 +225,7 @@ public final class Forwarder implements AutoCloseable {
             long acked = wait.get();
             return acked >= waitReplicas ? null : new JedisDataException("NOREPLICA " + key + " reached " + acked
                     + " of " + waitReplicas + " replica(s) within " + waitMillis + " ms; not acknowledged");
-        } catch (JedisException e) {
+        } catch (JedisException | IllegalStateException e) {
             return e;
         }
     }
@@ -453,7 +469,9 @@ public final class Forwarder implements AutoCloseable {
                 if (unreplicated != null) {
                     indexes.forEach(i -> failures.set(i, unreplicated));
                 }
-            } catch (JedisException e) {
+            } catch (JedisException | IllegalStateException e) {
+                // IllegalStateException: a cluster pipeline whose sync failed for one server leaves that server's
+                // replies unset (Jedis 8); the stores on the other servers still have theirs.
                 indexes.forEach(i -> failures.set(i, e));
             }
         });

@@ -86,7 +86,16 @@ public final class InboxConsumer implements AutoCloseable {
      */
     static boolean forget(UnifiedJedis redis, String owner) {
         redis.srem(RedisKeys.INBOXES, owner);
-        if (redis.exists(RedisKeys.inbox(owner))) {
+        boolean exists;
+        try {
+            exists = redis.exists(RedisKeys.inbox(owner));
+        } catch (RuntimeException e) {
+            // The stream's server did not answer (a failover of its slot): not knowing, keep the inbox listed. The
+            // set is on another server, usually a healthy one.
+            redis.sadd(RedisKeys.INBOXES, owner);
+            throw e;
+        }
+        if (exists) {
             redis.sadd(RedisKeys.INBOXES, owner);
             return false;
         }

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.IntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.ConnectionPoolConfig;
@@ -17,6 +18,7 @@ import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.RedisClusterClient;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisException;
+import redis.clients.jedis.providers.ClusterConnectionProvider;
 import redis.clients.jedis.util.JedisURIHelper;
 
 /**
@@ -35,8 +37,11 @@ public final class RedisClients {
     private RedisClients() {
     }
 
-    /** What {@link #open} made: the client, and whether it talks to a Redis Cluster. */
-    public record Opened(UnifiedJedis redis, boolean cluster, String description) {
+    /**
+     * What {@link #open} made: the client, whether it talks to a Redis Cluster, and which server holds a hash slot
+     * now ({@code serverOf}: from the cluster client's slot map, without a round trip; one server for a single Redis).
+     */
+    public record Opened(UnifiedJedis redis, boolean cluster, String description, IntFunction<Object> serverOf) {
     }
 
     /** The seeds of a {@code --redis} value; throws a one-sentence error for a malformed one. */
@@ -105,21 +110,33 @@ public final class RedisClients {
                         + " cluster");
             }
             return new Opened(RedisClient.builder().clientConfig(timeouts).fromURI(first.toString())
-                    .poolConfig(pool).build(), false, "Redis " + first);
+                    .poolConfig(pool).build(), false, "Redis " + first, slot -> first);
+        }
+        for (URI seed : seeds) {
+            if (JedisURIHelper.getDBIndex(seed) != 0) {
+                // A cluster has database 0 only: run there, the keys would mix with whoever uses it.
+                throw new IllegalArgumentException("--redis: " + seed + " names database "
+                        + JedisURIHelper.getDBIndex(seed) + ", but a Redis Cluster has database 0 only: drop the /"
+                        + JedisURIHelper.getDBIndex(seed));
+            }
         }
         Set<HostAndPort> nodes = new LinkedHashSet<>();
         seeds.forEach(s -> nodes.add(new HostAndPort(s.getHost(), s.getPort())));
+        // Pipelines do not follow MOVED: the slot map is also refreshed on a timer, so that after a failover the next
+        // batch goes to the new master. The provider is made here, not by the builder, to read that map (serverOf).
+        ClusterConnectionProvider provider = new ClusterConnectionProvider(nodes, config, pool,
+                Duration.ofSeconds(1));
         RedisClusterClient client = RedisClusterClient.builder().nodes(nodes).clientConfig(config)
-                .poolConfig(pool)
+                .connectionProvider(provider)
                 // A command that meets a failover (the master gone, its replica not promoted yet) is tried again
                 // with a fresh slot map for up to this long; after that it fails, and the caller's own retry (a
                 // client's resend, the next renewal pass) takes over. Bounded: nothing waits forever.
                 .maxAttempts(5).maxTotalRetriesDuration(Duration.ofMillis(4 * timeouts.getSocketTimeoutMillis()))
-                // Pipelines do not follow MOVED: the map is also refreshed on a timer, so that after a failover the
-                // next batch goes to the new master.
-                .topologyRefreshPeriod(Duration.ofSeconds(1))
                 .build();
-        return new Opened(client, true, "Redis Cluster (seeds " + nodes + ")");
+        return new Opened(client, true, "Redis Cluster (seeds " + nodes + ")", slot -> {
+            HostAndPort server = provider.getNode(slot);
+            return server != null ? server : slot; // not in the map (a failover under way): a WAIT of its own
+        });
         // end::clients[]
     }
 }

@@ -96,13 +96,18 @@ public final class RedisRouting implements AutoCloseable {
     public record DeliverySettings(MailboxStore.Retention retention, int window, long resendMillis, long compareMillis,
                                    int waitReplicas, long waitMillis) {
 
+        /** The longest WAIT: below the 2 s Redis reply timeout, with room for the round trip. */
+        public static final long MAX_WAIT_MILLIS = 1_500;
+
         /** {@link #waitReplicas} that means "1 on a Redis Cluster, 0 on one server". */
         public static final int AUTO = -1;
 
         public DeliverySettings {
-            if (waitReplicas < AUTO || waitMillis < 1) {
+            if (waitReplicas < AUTO || waitMillis < 1 || waitMillis > MAX_WAIT_MILLIS) {
+                // The upper bound: a WAIT is a reply like any other, and a reply slower than the 2 s socket timeout
+                // is a broken connection, not a refusal.
                 throw new IllegalArgumentException("--redis-wait-replicas must be 0 or more (or auto) and"
-                        + " --redis-wait-ms 1 or more, got " + waitReplicas + " and " + waitMillis);
+                        + " --redis-wait-ms 1.." + MAX_WAIT_MILLIS + ", got " + waitReplicas + " and " + waitMillis);
             }
         }
 
@@ -163,7 +168,7 @@ public final class RedisRouting implements AutoCloseable {
         this.pusher = new Pusher(mailboxes, sessions, delivery.window(), delivery.resendMillis(),
                 delivery.compareMillis());
         this.forwarder = new Forwarder(redis, store, Forwarder.DEFAULT_CAPACITY, mailboxes, nodeId)
-                .waitForReplicas(delivery.replicasToWait(cluster), delivery.waitMillis());
+                .waitForReplicas(delivery.replicasToWait(cluster), delivery.waitMillis(), opened.serverOf());
         this.inbox = new InboxConsumer(redis, nodeId, sessions, store, 256, undeliverableMillis, 1_000);
         inbox.onNotify(pusher::poke);
         this.renewal = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "im-renewal"));

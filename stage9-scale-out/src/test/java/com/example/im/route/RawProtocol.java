@@ -9,6 +9,7 @@ import com.example.im.protocol.Envelope;
 import com.example.im.server.ChatServer;
 import com.example.im.server.WireFrames;
 import com.example.im.testkit.RawSocketClient;
+import java.util.List;
 
 /** Frames for the tests that speak the protocol on a raw socket, so that they decide what is sent and acked. */
 final class RawProtocol {
@@ -27,6 +28,11 @@ final class RawProtocol {
 
     static Envelope chat(String to, String content, String clientMsgId) {
         return Envelope.newBuilder().setChat(ChatMessage.newBuilder().setToUid(to).setContent(content)
+                .setClientMsgId(clientMsgId)).build();
+    }
+
+    static Envelope group(List<String> to, String content, String clientMsgId) {
+        return Envelope.newBuilder().setChat(ChatMessage.newBuilder().addAllToUidList(to).setContent(content)
                 .setClientMsgId(clientMsgId)).build();
     }
 

@@ -70,32 +70,15 @@ class RedisFailoverTest {
         String victimUser = recipients.get(0);
         int victim = redis.cluster().masterOf(MailboxStore.mailboxKey(victimUser));
 
-        Map<String, Recorder> inboxes = new LinkedHashMap<>();
-        List<ChatClient> clients = new ArrayList<>();
-        for (int i = 0; i < recipients.size(); i++) {
-            Recorder seen = new Recorder();
-            clients.add(connect(i % 2 == 0 ? a : b, recipients.get(i), seen));
-            inboxes.put(recipients.get(i), seen);
-        }
-        List<Sender> senders = new ArrayList<>();
-        for (int i = 0; i < 4; i++) {
-            Sender sender = new Sender("sam" + i, recipients);
-            sender.client = connect(i % 2 == 0 ? b : a, sender.uid, sender);
-            clients.add(sender.client);
-            senders.add(sender);
-        }
-        List<Thread> threads = senders.stream().map(s -> new Thread(s, "sender-" + s.uid)).toList();
-        try {
-            threads.forEach(Thread::start);
+        try (Traffic traffic = new Traffic(a, b, recipients, "sam", 4)) {
+            List<Sender> senders = traffic.senders;
             await().atMost(Duration.ofSeconds(10)).until(() -> senders.stream().allMatch(s -> s.acked.size() >= 5));
 
             long killedAt = System.nanoTime();
             redis.cluster().killMaster(victim);
             Duration clusterOk = redis.cluster().awaitFailover();
             // Traffic goes on until every sender got messages to the victim's mailbox through the new master.
-            await().atMost(Duration.ofSeconds(20)).until(() -> senders.stream()
-                    .allMatch(s -> s.acked.stream().filter(m -> m.to.equals(victimUser) && m.firstTry > killedAt)
-                            .count() >= 3));
+            traffic.awaitAcknowledgedAfter(victimUser, killedAt, 3);
             long firstSendAfter = senders.stream().flatMap(s -> s.acked.stream())
                     .filter(m -> m.to.equals(victimUser) && m.firstTry > killedAt)
                     .mapToLong(m -> m.ackedAt).min().orElseThrow();
@@ -105,14 +88,57 @@ class RedisFailoverTest {
                     TimeUnit.NANOSECONDS.toMillis(firstSendAfter - killedAt),
                     senders.stream().mapToInt(s -> s.refusals).sum(), senders.stream().mapToInt(s -> s.timeouts).sum(),
                     senders.stream().mapToInt(s -> s.acked.size()).sum());
-        } finally {
+            traffic.stop();
+            assertEveryAcknowledgedMessageArrivesOnceInOrder(senders, traffic.inboxes);
+        }
+    }
+
+    /**
+     * Recipients connected to the two nodes in turn, and senders ({@link Sender}) on the other node, writing to them
+     * from threads of their own until {@link #stop}: the traffic a Redis fault is made under.
+     */
+    static final class Traffic implements AutoCloseable {
+        final Map<String, Recorder> inboxes = new LinkedHashMap<>();
+        final List<Sender> senders = new ArrayList<>();
+        private final List<ChatClient> clients = new ArrayList<>();
+        private final List<Thread> threads = new ArrayList<>();
+
+        Traffic(ChatServer a, ChatServer b, List<String> recipients, String senderPrefix, int senderCount)
+                throws InterruptedException {
+            for (int i = 0; i < recipients.size(); i++) {
+                Recorder seen = new Recorder();
+                clients.add(connect(i % 2 == 0 ? a : b, recipients.get(i), seen));
+                inboxes.put(recipients.get(i), seen);
+            }
+            for (int i = 0; i < senderCount; i++) {
+                Sender sender = new Sender(senderPrefix + i, recipients);
+                sender.client = connect(i % 2 == 0 ? b : a, sender.uid, sender);
+                clients.add(sender.client);
+                senders.add(sender);
+                threads.add(new Thread(sender, "sender-" + sender.uid));
+            }
+            threads.forEach(Thread::start);
+        }
+
+        /** Waits (bounded) until every sender has {@code count} messages to {@code to} first tried after {@code t}. */
+        void awaitAcknowledgedAfter(String to, long t, int count) {
+            await().atMost(Duration.ofSeconds(20)).until(() -> senders.stream().allMatch(s -> s.acked.stream()
+                    .filter(m -> m.to.equals(to) && m.firstTry > t).count() >= count));
+        }
+
+        /** Stops the senders and waits (bounded) for their threads. */
+        void stop() throws InterruptedException {
             senders.forEach(s -> s.stop = true);
             for (Thread t : threads) {
                 t.join(30_000);
             }
         }
-        assertEveryAcknowledgedMessageArrivesOnceInOrder(senders, inboxes);
-        clients.forEach(ChatClient::close);
+
+        @Override
+        public void close() throws InterruptedException {
+            stop();
+            clients.forEach(ChatClient::close);
+        }
     }
 
     /**

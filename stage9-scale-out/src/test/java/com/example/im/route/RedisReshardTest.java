@@ -1,20 +1,14 @@
 package com.example.im.route;
 
 import static com.example.im.route.RedisFailoverTest.assertEveryAcknowledgedMessageArrivesOnceInOrder;
-import static com.example.im.route.RedisFailoverTest.connect;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.example.im.client.ChatClient;
-import com.example.im.client.Recorder;
 import com.example.im.route.RedisFailoverTest.Sender;
 import com.example.im.server.ChatServer;
 import com.example.im.testkit.RedisClusterExtension;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -63,52 +57,29 @@ class RedisReshardTest {
         int source = redis.cluster().masterOfSlot(slot);
         int target = redis.cluster().masterPorts().stream().filter(p -> p != source).findFirst().orElseThrow();
 
-        Map<String, Recorder> inboxes = new LinkedHashMap<>();
-        List<ChatClient> clients = new ArrayList<>();
-        for (int i = 0; i < recipients.size(); i++) {
-            Recorder seen = new Recorder();
-            clients.add(connect(i % 2 == 0 ? a : b, recipients.get(i), seen));
-            inboxes.put(recipients.get(i), seen);
-        }
-        List<Sender> senders = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
-            Sender sender = new Sender("sue" + i, recipients);
-            sender.client = connect(i % 2 == 0 ? b : a, sender.uid, sender);
-            clients.add(sender.client);
-            senders.add(sender);
-        }
-        List<Thread> threads = senders.stream().map(s -> new Thread(s, "sender-" + s.uid)).toList();
-        int moved;
-        long redirects;
-        try {
-            threads.forEach(Thread::start);
+        try (RedisFailoverTest.Traffic traffic = new RedisFailoverTest.Traffic(a, b, recipients, "sue", 3)) {
+            List<Sender> senders = traffic.senders;
             await().atMost(Duration.ofSeconds(10)).until(() -> senders.stream().allMatch(s -> s.acked.size() >= 5));
 
             long before = redirects();
             long started = System.nanoTime();
-            moved = redis.cluster().moveSlot(slot, target, Duration.ofMillis(30));
+            int moved = redis.cluster().moveSlot(slot, target, Duration.ofMillis(30));
             long movedAt = System.nanoTime();
             // Traffic goes on until every sender got messages to rita through the slot's new master.
-            await().atMost(Duration.ofSeconds(20)).until(() -> senders.stream().allMatch(s -> s.acked.stream()
-                    .filter(m -> m.to().equals("rita") && m.firstTry() > movedAt).count() >= 3));
-            redirects = redirects() - before;
+            traffic.awaitAcknowledgedAfter("rita", movedAt, 3);
+            long redirects = redirects() - before;
             log.info("slot {} moved from 127.0.0.1:{} to 127.0.0.1:{} under traffic: {} keys in {} ms; redirections"
                             + " answered (ASK, MOVED, TRYAGAIN) {}; refusals (UNAVAILABLE) {}; messages acknowledged {}",
                     slot, source, target, moved, (movedAt - started) / 1_000_000, redirects,
                     senders.stream().mapToInt(s -> s.refusals).sum(),
                     senders.stream().mapToInt(s -> s.acked.size()).sum());
-        } finally {
-            senders.forEach(s -> s.stop = true);
-            for (Thread t : threads) {
-                t.join(30_000);
-            }
+            traffic.stop();
+            assertThat(redis.cluster().masterOf(MailboxStore.mailboxKey("rita"))).isEqualTo(target);
+            assertThat(moved).as("keys of rita's slot moved one by one").isGreaterThan(5);
+            assertThat(redirects).as("the nodes were sent ASK, MOVED or TRYAGAIN: the move happened under their"
+                    + " feet").isPositive();
+            assertEveryAcknowledgedMessageArrivesOnceInOrder(senders, traffic.inboxes);
         }
-        assertThat(redis.cluster().masterOf(MailboxStore.mailboxKey("rita"))).isEqualTo(target);
-        assertThat(moved).as("keys of rita's slot moved one by one").isGreaterThan(5);
-        assertThat(redirects).as("the nodes were sent ASK, MOVED or TRYAGAIN: the move happened under their feet")
-                .isPositive();
-        assertEveryAcknowledgedMessageArrivesOnceInOrder(senders, inboxes);
-        clients.forEach(ChatClient::close);
     }
 
     /** ASK, MOVED and TRYAGAIN replies every node has sent so far (INFO errorstats). */

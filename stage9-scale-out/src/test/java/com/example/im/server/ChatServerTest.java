@@ -70,6 +70,26 @@ class ChatServerTest {
 
     /** Stage 9: --advertise HOST[:PORT] and --advertise-http (docs/09-scale-out.md, "Advertised addresses"). */
     @Test
+    void redisClusterFlags() {
+        ServerConfig seeds = parse("--redis", "redis://10.0.0.1:6379, redis://10.0.0.2:6379",
+                "--redis-wait-replicas", "2", "--redis-wait-ms", "500");
+        assertThat(seeds.redisUri()).isEqualTo("redis://10.0.0.1:6379, redis://10.0.0.2:6379");
+        assertThat(seeds.delivery().replicasToWait(true)).isEqualTo(2);
+        assertThat(seeds.delivery().waitMillis()).isEqualTo(500);
+        // auto: 1 on a cluster, 0 on one server
+        assertThat(parse().delivery().replicasToWait(true)).isEqualTo(1);
+        assertThat(parse().delivery().replicasToWait(false)).isZero();
+        assertThatThrownBy(() -> parse("--redis", "redis://a:1,,redis://b:2"))
+                .hasMessageContaining("--redis: expected redis://host:port");
+        assertThatThrownBy(() -> parse("--redis", "10.0.0.1:6379")).hasMessageContaining("--redis");
+        assertThatThrownBy(() -> parse("--redis-wait-replicas", "one")).hasMessageContaining("auto or a number");
+        assertThatThrownBy(() -> parse("--redis-wait-replicas", "-1")).hasMessageContaining("auto or a number");
+        // A WAIT longer than the 2 s reply timeout would end as a broken connection, not as a refusal.
+        assertThatThrownBy(() -> parse("--redis-wait-ms", "5000")).hasMessageContaining("--redis-wait-ms 1..1500");
+        assertThatThrownBy(() -> parse("--redis-wait-ms", "0")).hasMessageContaining("--redis-wait-ms 1..1500");
+    }
+
+    @Test
     void advertisedAddressFlags() {
         ServerConfig both = parse("--host", "0.0.0.0", "--port", "7001", "--http-port", "8001",
                 "--advertise", "node1.example.com:17001", "--advertise-http", "web.example.com:18001");
