@@ -47,6 +47,19 @@ class ReplicaLessMasterReviewTest {
         nodes.close();
     }
 
+    /** A key in the slot of alice's client_msg_id records ({alice}). */
+    private static String aliceRecords() {
+        return MailboxStore.clientMsgIdKey("alice", "any");
+    }
+
+    /** A master that holds neither key's slot (the ports are random, and so is which master holds which slot). */
+    private int masterHoldingNeither(String a, String b) {
+        int first = redis.cluster().masterOf(a);
+        int second = redis.cluster().masterOf(b);
+        return redis.cluster().masterPorts().stream().filter(p -> p != first && p != second).findFirst()
+                .orElseThrow();
+    }
+
     /** The push lane of {@code uid} (Pusher: 4 lanes, by the uid's hash). */
     private static int lane(String uid) {
         return Math.floorMod(uid.hashCode(), 4);
@@ -57,7 +70,8 @@ class ReplicaLessMasterReviewTest {
         ChatServer node = nodes.start();
         String carol = "carol";
         int healthy = redis.cluster().masterOf(MailboxStore.mailboxKey(carol));
-        int alone = redis.cluster().masterPorts().stream().filter(p -> p != healthy).findFirst().orElseThrow();
+        // Not the master of alice's client_msg_id records either: her send to carol must find its replicas.
+        int alone = masterHoldingNeither(MailboxStore.mailboxKey(carol), aliceRecords());
         // A dozen users whose mailboxes are on the other master and whose pushes share carol's lane.
         List<String> stranded = new ArrayList<>();
         for (int i = 0; stranded.size() < 12; i++) {
@@ -108,7 +122,7 @@ class ReplicaLessMasterReviewTest {
     @Test
     void aStoreWaitsOnceForAServerWithoutReplicaNotOncePerSlot() throws Exception {
         ChatServer node = nodes.start();
-        int alone = redis.cluster().masterPorts().get(0);
+        int alone = masterHoldingNeither(aliceRecords(), aliceRecords()); // her claim's WAIT must succeed
         List<String> members = new ArrayList<>();
         java.util.Set<Integer> slots = new java.util.HashSet<>();
         for (int i = 0; members.size() < 8; i++) {
