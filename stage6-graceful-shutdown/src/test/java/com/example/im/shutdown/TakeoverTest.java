@@ -118,7 +118,9 @@ class TakeoverTest {
             }
 
             // Later a node starts; alice logs in there. No znode event will ever tell it about A.
-            ChatServer b = cluster.startNode();
+            // A node id of its own: the default (host:port) would be A's when the kernel hands B the port A just
+            // freed, and B would then consume A's inbox as its own instead of adopting it (a CI run saw this).
+            ChatServer b = cluster.startNode("next-" + a.nodeId());
             cluster.awaitNodes(1);
             Cluster6.User alice = cluster.login("alice", Cluster6.preferring(b.nodeId()));
 

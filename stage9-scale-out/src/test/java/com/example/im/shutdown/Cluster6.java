@@ -61,6 +61,11 @@ final class Cluster6 implements AutoCloseable {
         return cluster.startNode();
     }
 
+    /** A node with the id {@code nodeId} instead of its address (closed with the cluster). */
+    ChatServer startNode(String nodeId) throws InterruptedException {
+        return cluster.track(ChatServer.start(config().withNodeId(nodeId)));
+    }
+
     NodeDirectory directory() throws InterruptedException {
         if (directory == null) {
             directory = cluster.track(new NodeDirectory(Registry.curator(zk, 10_000)));
