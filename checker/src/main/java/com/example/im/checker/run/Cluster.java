@@ -53,13 +53,22 @@ final class Cluster implements AutoCloseable {
             }
             redisPort = durable != null ? durable.port() : redis == null ? 0 : redis.port();
             int zkPort = Integer.parseInt(zk.connectString().substring(zk.connectString().lastIndexOf(':') + 1));
+            // Every proxy first (each binds port 0), then the nodes' ports: a node port probed before a later
+            // proxy's bind could be handed to that proxy by the kernel (the node's port is free until its JVM binds
+            // it), and a client of the node would then reach ZooKeeper through the proxy (seen once in CI).
+            List<FaultProxy[]> proxies = new ArrayList<>();
             for (int i = 1; i <= count; i++) {
                 String id = "n" + i;
                 FaultProxy zkProxy = FaultProxy.start(id + "-zk", new InetSocketAddress("127.0.0.1", zkPort));
                 // A node of a stage without Redis gets a proxy anyway (to nowhere it will dial), to keep one shape.
                 FaultProxy redisProxy = FaultProxy.start(id + "-redis",
                         new InetSocketAddress("127.0.0.1", redisPort == 0 ? 1 : redisPort));
-                Node node = new Node(id, EmbeddedRedis.freePort(), stage, zkProxy, redisProxy,
+                proxies.add(new FaultProxy[] {zkProxy, redisProxy});
+            }
+            for (int i = 1; i <= count; i++) {
+                String id = "n" + i;
+                FaultProxy[] pair = proxies.get(i - 1);
+                Node node = new Node(id, EmbeddedRedis.freePort(), stage, pair[0], pair[1],
                         redisCluster == null ? null : redisCluster.uri(), dir.resolve("node-" + id + ".log"));
                 synchronized (this) {
                     nodes.add(node);
