@@ -55,6 +55,7 @@ container() { echo "${project}_$1_1"; }
 export IM_AUTH_KEY; IM_AUTH_KEY=$(head -c 32 /dev/urandom | base64)   # never written to disk
 export IM_PUBLIC_HOST=127.0.0.1
 
+. .ci/port-forwards.sh
 consoles=()
 cleanup() {
   local status=$?
@@ -72,6 +73,7 @@ cleanup() {
   "${compose[@]}" down -t 30 >/dev/null 2>&1 || true
   "${podman[@]}" system reset -f >/dev/null 2>&1 || true
   rm -rf "$work" 2>/dev/null || true
+  remove_stale_port_forwards || true   # what podman left for the containers just removed (.ci/port-forwards.sh)
   exit "$status"
 }
 trap cleanup EXIT
