@@ -17,9 +17,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.IntStream;
@@ -331,36 +329,7 @@ final class Cluster implements AutoCloseable {
                 .mapToObj(i -> new Template(Load.chat(prefix + i, 0, size), true)).toList();
         try {
             long memory0 = usedMemory(masters);
-            CompletableFuture<Void> done = new CompletableFuture<>();
-            AtomicInteger sent = new AtomicInteger();
-            AtomicInteger acked = new AtomicInteger();
-            Runnable sendOne = () -> {
-                int n = sent.getAndIncrement();
-                if (n < count) {
-                    sender.sendBatched(templates.get(n % users), System.nanoTime());
-                }
-            };
-            sender.onFrame = frame -> {
-                if (frame.hasError()) {
-                    done.completeExceptionally(new IllegalStateException(sender.uid + " got "
-                            + frame.getError().getCode() + ": " + frame.getError().getText()));
-                } else if (frame.hasSendAck()) {
-                    if (acked.incrementAndGet() == count) {
-                        done.complete(null);
-                    } else {
-                        sendOne.run();
-                    }
-                }
-            };
-            for (int i = 0; i < Math.min(256, count); i++) {
-                sendOne.run();
-            }
-            try {
-                done.get(300, TimeUnit.SECONDS);
-            } catch (Exception e) {
-                throw new IllegalStateException("storing " + count + " messages: " + acked.get() + " acknowledged; "
-                        + e, e);
-            }
+            sender.sendAndAwaitAcks(templates, count, 256, 300);
             long memory = usedMemory(masters) - memory0;
             String mailbox = "im:mbox:{" + prefix + "0}";
             long perEntry;

@@ -42,6 +42,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -109,6 +110,44 @@ final class Load implements AutoCloseable {
          */
         void send(Envelope frame) {
             channel.writeAndFlush(frame, channel.voidPromise());
+        }
+
+        /**
+         * Sends {@code count} chats, {@code templates} in turn, keeping {@code window} unacknowledged, and returns
+         * when every one has its send_ack (scenarios 10 and 11 store a known number of messages this way). Fails on an
+         * error frame or when the acks have not all come within {@code timeoutSeconds}. Takes over {@link #onFrame}.
+         */
+        void sendAndAwaitAcks(List<Template> templates, int count, int window, long timeoutSeconds) {
+            CompletableFuture<Void> done = new CompletableFuture<>();
+            AtomicInteger sent = new AtomicInteger();
+            AtomicInteger acked = new AtomicInteger();
+            Runnable sendOne = () -> {
+                int n = sent.getAndIncrement();
+                if (n < count) {
+                    sendBatched(templates.get(n % templates.size()), System.nanoTime());
+                }
+            };
+            onFrame = frame -> {
+                if (frame.hasError()) {
+                    done.completeExceptionally(new IllegalStateException(uid + " got "
+                            + frame.getError().getCode() + ": " + frame.getError().getText()));
+                } else if (frame.hasSendAck()) {
+                    if (acked.incrementAndGet() == count) {
+                        done.complete(null);
+                    } else {
+                        sendOne.run();
+                    }
+                }
+            };
+            for (int i = 0; i < Math.min(window, count); i++) {
+                sendOne.run();
+            }
+            try {
+                done.get(timeoutSeconds, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                throw new IllegalStateException("storing " + count + " messages: " + acked.get() + " acknowledged; "
+                        + e, e);
+            }
         }
 
         /**

@@ -18,9 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -388,36 +386,7 @@ final class Reliable implements AutoCloseable {
         try (Jedis jedis = new Jedis(URI.create(stage7.redisUri))) {
             long memory0 = Long.parseLong(info(jedis, "memory").get("used_memory"));
             long keys0 = jedis.dbSize();
-            CompletableFuture<Void> done = new CompletableFuture<>();
-            AtomicInteger sent = new AtomicInteger();
-            AtomicInteger acked = new AtomicInteger();
-            Runnable sendOne = () -> {
-                int n = sent.getAndIncrement();
-                if (n < count) {
-                    sender.sendBatched(templates.get(n % users), System.nanoTime());
-                }
-            };
-            sender.onFrame = frame -> {
-                if (frame.hasError()) {
-                    done.completeExceptionally(new IllegalStateException(sender.uid + " got "
-                            + frame.getError().getCode() + ": " + frame.getError().getText()));
-                } else if (frame.hasSendAck()) {
-                    if (acked.incrementAndGet() == count) {
-                        done.complete(null);
-                    } else {
-                        sendOne.run();
-                    }
-                }
-            };
-            for (int i = 0; i < Math.min(256, count); i++) {
-                sendOne.run();
-            }
-            try {
-                done.get(120, TimeUnit.SECONDS);
-            } catch (Exception e) {
-                throw new IllegalStateException("storing " + count + " messages: " + acked.get() + " acknowledged; "
-                        + e, e);
-            }
+            sender.sendAndAwaitAcks(templates, count, 256, 120);
             long memory = Long.parseLong(info(jedis, "memory").get("used_memory")) - memory0;
             long keys = jedis.dbSize() - keys0;
             String mailbox = "im:mbox:{" + prefix + "0}";
