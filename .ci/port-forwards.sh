@@ -14,7 +14,8 @@ remove_stale_port_forwards() {
   command -v iptables >/dev/null 2>&1 || return 0
   iptables -w -t nat -S NETAVARK-HOSTPORT-DNAT >/dev/null 2>&1 || return 0
   local forwards
-  forwards=$(iptables -w -t nat -S NETAVARK-HOSTPORT-DNAT | grep -o -- '--dport [0-9]*' | grep -o '[0-9]*' | paste -sd, -)
+  forwards=$(iptables -w -t nat -S NETAVARK-HOSTPORT-DNAT \
+    | sed -n 's/.*--dport \([0-9][0-9]*\).*/\1/p' | paste -sd, -)
   [ -n "$forwards" ] || return 0
   if pgrep -x conmon >/dev/null 2>&1; then
     echo "port forwards of running containers left alone (tcp ports $forwards)"
@@ -22,7 +23,7 @@ remove_stale_port_forwards() {
   fi
   iptables -w -t nat -F NETAVARK-HOSTPORT-DNAT
   local chain
-  for chain in $(iptables -w -t nat -S | grep -o '^-N NETAVARK-DN-[A-Za-z0-9]*' | cut -d' ' -f2); do
+  for chain in $(iptables -w -t nat -S | sed -n 's/^-N \(NETAVARK-DN-[A-Za-z0-9]*\)$/\1/p'); do
     iptables -w -t nat -F "$chain"
   done
   echo "removed stale port forwards that podman left for containers that are gone (tcp ports $forwards)"
